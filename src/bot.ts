@@ -1,0 +1,93 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { App, type Logger as BoltLogger, HTTPReceiver, LogLevel, SocketModeReceiver } from '@slack/bolt';
+import { requireSlackCredentials } from './config.ts';
+import type { Container } from './container.ts';
+import { registerHandlers } from './handlers/index.ts';
+import type { Logger } from './log.ts';
+
+/** A running bot: the Bolt app, the port its HTTP receiver listens on (HTTP mode), and a graceful stop. */
+export type RunningBot = { app: App; port?: number; stop: () => Promise<void> };
+
+/** Adapts our pino logger to Bolt's logger interface so Bolt's own logs are structured and redacted too. */
+export function boltLogger(log: Logger): BoltLogger {
+  const child = log.child({ component: 'bolt' });
+  let level = LogLevel.INFO;
+  return {
+    debug: (...m: unknown[]) => child.debug(m.map(String).join(' ')),
+    info: (...m: unknown[]) => child.info(m.map(String).join(' ')),
+    warn: (...m: unknown[]) => child.warn(m.map(String).join(' ')),
+    error: (...m: unknown[]) => child.error(m.map(String).join(' ')),
+    setLevel: (l: LogLevel) => {
+      level = l;
+    },
+    getLevel: () => level,
+    setName: () => {},
+  };
+}
+
+export async function startBot(
+  c: Container,
+  opts: { port?: number; host?: string } = {},
+): Promise<RunningBot> {
+  const { config, log } = c;
+  requireSlackCredentials(config);
+  const logger = boltLogger(log);
+  const clientOptions = {
+    ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
+    retryConfig: { retries: 3, factor: 2, minTimeout: 200, maxTimeout: 5000 },
+  };
+  const common = {
+    token: config.slack.botToken as string,
+    logger,
+    clientOptions,
+    // Skip auth.test at start: the token is checked on first use and start-up does not depend on Slack being up.
+    tokenVerificationEnabled: false,
+    ignoreSelf: true,
+  };
+  let receiver: HTTPReceiver | SocketModeReceiver;
+  if (config.slack.mode === 'socket') {
+    receiver = new SocketModeReceiver({ appToken: config.slack.appToken as string, logger });
+  } else {
+    receiver = new HTTPReceiver({
+      signingSecret: config.slack.signingSecret as string,
+      logger,
+      endpoints: ['/slack/events', '/slack/commands', '/slack/actions'],
+      processBeforeResponse: false,
+      unhandledRequestTimeoutMillis: 2800,
+      customRoutes: [
+        { path: '/healthz', method: ['GET'], handler: (_req, res) => res.writeHead(200).end('ok\n') },
+      ],
+    });
+  }
+  const app = new App({ ...common, receiver });
+  app.error(async (err) => {
+    log.error({ err }, 'unhandled error in a Slack listener');
+  });
+  registerHandlers(app, {
+    config,
+    queue: c.commandQueue,
+    audit: c.audit,
+    metrics: c.metrics,
+    log,
+  });
+  let port: number | undefined;
+  if (receiver instanceof HTTPReceiver) {
+    const server = (await receiver.start({
+      port: opts.port ?? config.slack.port,
+      host: opts.host ?? config.slack.host,
+    })) as Server;
+    port = (server.address() as AddressInfo).port;
+    log.info({ port, mode: 'http' }, 'bot listening for Slack requests');
+  } else {
+    await receiver.start();
+    log.info({ mode: 'socket' }, 'bot connected to Slack over Socket Mode');
+  }
+  return {
+    app,
+    ...(port !== undefined ? { port } : {}),
+    stop: async () => {
+      await receiver.stop();
+    },
+  };
+}

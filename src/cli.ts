@@ -1,0 +1,83 @@
+import { parseArgs } from 'node:util';
+import { loadConfig } from './config.ts';
+import { buildContainer } from './container.ts';
+import { parseCommand } from './domain/command.ts';
+import { isUserFacing } from './errors.ts';
+import { type CommandResult, runCommand } from './jobs/run-command.ts';
+import { createLogger } from './log.ts';
+import { present } from './render/present.ts';
+import { toTerminal } from './render/terminal.ts';
+import { commandPorts } from './worker-process.ts';
+
+const HELP = `usage: scope cli <command> [args] [--json]
+Runs a /scope command directly against the configured Redis index and prints the answer.
+  scope cli digest sha256:8e6b…        where a digest runs and ran
+  scope cli image vendor/agent:5.2     digests behind a tag, drift
+  scope cli where prod-eu/payments     what a workload runs and ran
+  scope cli status                     queue, workers, cluster sync health
+Options: --json  stable machine-readable output ({"ok":true,"result":…} or {"ok":false,"error":…})`;
+
+/** JSON envelope printed by `--json`: versioned so scripts and incident records can rely on it. */
+export type CliJson =
+  | { schema: 'scope.cli/v1'; ok: true; result: CommandResult }
+  | { schema: 'scope.cli/v1'; ok: false; error: { code: string; message: string; hint?: string } };
+
+export async function runCli(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help || positionals.length === 0) {
+    console.log(HELP);
+    return positionals.length === 0 && !values.help ? 2 : 0;
+  }
+  const print = (out: CliJson) => console.log(JSON.stringify(out, null, 2));
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (values.json)
+      print({
+        schema: 'scope.cli/v1',
+        ok: false,
+        error: { code: 'CONFIG_INVALID', message: (err as Error).message },
+      });
+    else console.error(`scope: ${(err as Error).message}`);
+    return 78;
+  }
+  const c = buildContainer(config, 'cli', createLogger(process.env.SCOPE_LOG_LEVEL ?? 'warn', 'cli'));
+  try {
+    const cmd = parseCommand(positionals.join(' '));
+    const started = performance.now();
+    const result = await runCommand(cmd, commandPorts(c));
+    if (values.json) {
+      print({ schema: 'scope.cli/v1', ok: true, result });
+    } else {
+      const message = present(result, {
+        commandText: `scope ${positionals.join(' ')}`,
+        elapsedMs: performance.now() - started,
+        now: new Date(),
+      });
+      console.log(toTerminal(message, { color: process.stdout.isTTY === true }));
+    }
+    return 0;
+  } catch (err) {
+    if (isUserFacing(err)) {
+      if (values.json)
+        print({
+          schema: 'scope.cli/v1',
+          ok: false,
+          error: { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) },
+        });
+      else console.error(`scope: ${err.message}${err.hint ? `\n${err.hint}` : ''}`);
+      return 2;
+    }
+    throw err;
+  } finally {
+    await c.close();
+  }
+}

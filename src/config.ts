@@ -1,0 +1,237 @@
+import { readFileSync } from 'node:fs';
+import { load as loadYaml } from 'js-yaml';
+import { z } from 'zod';
+import { ScopeError } from './errors.ts';
+
+const clusterSchema = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'lowercase letters, digits, ".", "_" or "-"'),
+    environment: z.string().min(1).default('unknown'),
+    kubeconfig: z.string().min(1).optional(),
+    context: z.string().min(1).optional(),
+    inCluster: z.boolean().default(false),
+    timeoutSeconds: z.number().positive().max(300).default(20),
+  })
+  .strict()
+  .refine((c) => c.inCluster || c.kubeconfig !== undefined, {
+    message: 'set either kubeconfig (path) or inCluster: true',
+  });
+
+const schema = z
+  .object({
+    slack: z
+      .object({
+        mode: z.enum(['http', 'socket']).default('http'),
+        botToken: z
+          .string()
+          .regex(/^xoxb-/, 'a bot token starts with xoxb-')
+          .optional(),
+        signingSecret: z.string().min(8).optional(),
+        appToken: z
+          .string()
+          .regex(/^xapp-/, 'an app-level token starts with xapp-')
+          .optional(),
+        port: z.number().int().min(0).max(65535).default(3000),
+        host: z.string().default('0.0.0.0'),
+        apiUrl: z.string().url().optional(),
+      })
+      .strict()
+      .default({ mode: 'http', port: 3000, host: '0.0.0.0' }),
+    redis: z
+      .object({
+        url: z.string().default('redis://127.0.0.1:6379'),
+        sentinel: z
+          .object({
+            name: z.string(),
+            sentinels: z.array(z.object({ host: z.string(), port: z.number().int() }).strict()).min(1),
+            password: z.string().optional(),
+          })
+          .strict()
+          .optional(),
+        prefix: z
+          .string()
+          .regex(/^\{[A-Za-z0-9_-]+\}$/, 'a Redis Cluster hash tag such as "{scope}"')
+          .default('{scope}'),
+      })
+      .strict()
+      .default({ url: 'redis://127.0.0.1:6379', prefix: '{scope}' }),
+    worker: z
+      .object({
+        concurrency: z.number().int().min(1).max(64).default(4),
+        attempts: z.number().int().min(1).max(20).default(4),
+        backoffMs: z.number().int().min(10).default(1000),
+        lockDurationMs: z.number().int().min(1000).default(30_000),
+        stalledIntervalMs: z.number().int().min(500).default(30_000),
+      })
+      .strict()
+      .default({
+        concurrency: 4,
+        attempts: 4,
+        backoffMs: 1000,
+        lockDurationMs: 30_000,
+        stalledIntervalMs: 30_000,
+      }),
+    clusters: z.array(clusterSchema).default([]),
+    aws: z
+      .object({
+        regions: z
+          .array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as eu-west-1'))
+          .default([]),
+        credentialSource: z.enum(['default-chain', 'web-identity', 'profile']).default('default-chain'),
+        profile: z.string().optional(),
+        endpoint: z.string().url().optional(),
+      })
+      .strict()
+      .default({ regions: [], credentialSource: 'default-chain' }),
+    access: z
+      .object({
+        allowedChannels: z.array(
+          z.string().regex(/^([CGD][A-Z0-9]+|\*)$/, 'a channel id such as C0123ABCD, or "*"'),
+        ),
+        approvers: z
+          .object({
+            users: z.array(z.string().regex(/^[UW][A-Z0-9]+$/, 'a user id such as U0123ABCD')).default([]),
+            usergroups: z
+              .array(z.string().regex(/^S[A-Z0-9]+$/, 'a user group id such as S0123ABCD'))
+              .default([]),
+          })
+          .strict()
+          .default({ users: [], usergroups: [] }),
+      })
+      .strict()
+      .default({ allowedChannels: ['*'], approvers: { users: [], usergroups: [] } }),
+    inventory: z
+      .object({
+        historyDays: z.number().int().min(1).max(3650).default(90),
+        resyncMinutes: z.number().int().min(1).default(30),
+        pageSize: z.number().int().min(10).max(5000).default(500),
+        clusterParallelism: z.number().int().min(1).max(64).default(8),
+      })
+      .strict()
+      .default({ historyDays: 90, resyncMinutes: 30, pageSize: 500, clusterParallelism: 8 }),
+    http: z
+      .object({
+        port: z.number().int().min(0).max(65535).default(9464),
+        host: z.string().default('0.0.0.0'),
+      })
+      .strict()
+      .default({ port: 9464, host: '0.0.0.0' }),
+    log: z
+      .object({
+        level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+      })
+      .strict()
+      .default({ level: 'info' }),
+  })
+  .strict();
+
+/** The whole validated configuration; the only place env and files are read. */
+export type Config = z.infer<typeof schema>;
+export type ClusterConfig = Config['clusters'][number];
+
+/** Environment variables that override file values: secrets belong here, not in the file. */
+export const ENV_OVERRIDES: ReadonlyArray<{
+  env: string;
+  path: readonly string[];
+  type?: 'number' | 'list';
+}> = [
+  { env: 'SCOPE_SLACK_BOT_TOKEN', path: ['slack', 'botToken'] },
+  { env: 'SCOPE_SLACK_SIGNING_SECRET', path: ['slack', 'signingSecret'] },
+  { env: 'SCOPE_SLACK_APP_TOKEN', path: ['slack', 'appToken'] },
+  { env: 'SCOPE_SLACK_MODE', path: ['slack', 'mode'] },
+  { env: 'SCOPE_SLACK_PORT', path: ['slack', 'port'], type: 'number' },
+  { env: 'SCOPE_SLACK_API_URL', path: ['slack', 'apiUrl'] },
+  { env: 'SCOPE_REDIS_URL', path: ['redis', 'url'] },
+  { env: 'SCOPE_WORKER_CONCURRENCY', path: ['worker', 'concurrency'], type: 'number' },
+  { env: 'SCOPE_ALLOWED_CHANNELS', path: ['access', 'allowedChannels'], type: 'list' },
+  { env: 'SCOPE_HTTP_PORT', path: ['http', 'port'], type: 'number' },
+  { env: 'SCOPE_LOG_LEVEL', path: ['log', 'level'] },
+];
+
+function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    if (typeof next !== 'object' || next === null) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[path[path.length - 1] as string] = value;
+}
+
+/** Validates raw configuration (already merged with env) and reports every problem with its key path. */
+export function parseConfig(raw: unknown, source = 'configuration'): Config {
+  const result = schema.safeParse(raw ?? {});
+  if (!result.success) {
+    const lines = result.error.issues.map(
+      (i) => `  - ${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`,
+    );
+    throw new ScopeError('CONFIG_INVALID', `invalid ${source}:\n${lines.join('\n')}`);
+  }
+  const config = result.data;
+  const names = new Set<string>();
+  for (const c of config.clusters) {
+    if (names.has(c.name))
+      throw new ScopeError('CONFIG_INVALID', `invalid ${source}:\n  - clusters: duplicate name "${c.name}"`);
+    names.add(c.name);
+  }
+  return deepFreeze(config);
+}
+
+/** Reads the YAML file named by SCOPE_CONFIG (if any), applies env overrides, validates. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, file = env.SCOPE_CONFIG): Config {
+  let raw: Record<string, unknown> = {};
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new ScopeError('CONFIG_INVALID', `cannot read config file ${file}: ${(err as Error).message}`);
+    }
+    try {
+      raw = (loadYaml(text) as Record<string, unknown> | null) ?? {};
+    } catch (err) {
+      throw new ScopeError(
+        'CONFIG_INVALID',
+        `config file ${file} is not valid YAML: ${(err as Error).message}`,
+      );
+    }
+    if (typeof raw !== 'object' || Array.isArray(raw)) {
+      throw new ScopeError('CONFIG_INVALID', `config file ${file} must hold a YAML mapping at the top level`);
+    }
+  }
+  for (const o of ENV_OVERRIDES) {
+    const v = env[o.env];
+    if (v === undefined || v === '') continue;
+    const value =
+      o.type === 'number'
+        ? Number(v)
+        : o.type === 'list'
+          ? v
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean)
+          : v;
+    setPath(raw, o.path, value);
+  }
+  return parseConfig(raw, file ? `config file ${file}` : 'configuration');
+}
+
+/** Checks what the bot process needs beyond the schema, so it fails at start and not on the first request. */
+export function requireSlackCredentials(config: Config): void {
+  const missing: string[] = [];
+  if (!config.slack.botToken) missing.push('slack.botToken (env SCOPE_SLACK_BOT_TOKEN)');
+  if (config.slack.mode === 'http' && !config.slack.signingSecret)
+    missing.push('slack.signingSecret (env SCOPE_SLACK_SIGNING_SECRET)');
+  if (config.slack.mode === 'socket' && !config.slack.appToken)
+    missing.push('slack.appToken (env SCOPE_SLACK_APP_TOKEN)');
+  if (missing.length)
+    throw new ScopeError('CONFIG_INVALID', `missing Slack settings:\n  - ${missing.join('\n  - ')}`);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

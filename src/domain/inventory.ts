@@ -1,0 +1,81 @@
+/**
+ * Inventory model: what runs where. The collector turns Kubernetes pods into PodRecords, the store
+ * indexes them in Redis, and the queries answer /scope digest, image and where from the index.
+ */
+
+/** The workload that owns a pod, resolved through ownerReferences (Pod → ReplicaSet → Deployment, Job → CronJob, …). */
+export type WorkloadRef = {
+  kind: 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'CronJob' | 'Job' | 'ReplicaSet' | 'Pod' | string;
+  name: string;
+};
+
+/** One container of a running pod, with the image as written and the digest actually running. */
+export type ContainerRecord = {
+  name: string;
+  type: 'container' | 'init' | 'ephemeral';
+  /** Image exactly as written in the pod spec. */
+  image: string;
+  /** `registry/repository` of the image, canonical (docker.io/library/nginx); undefined when unparseable. */
+  repository?: string;
+  tag?: string;
+  /** Manifest (repo) digest actually running; undefined when the runtime only reported a config id or nothing. */
+  digest?: string;
+  /** Image config id when that is all the runtime reported (not comparable to manifest digests). */
+  configId?: string;
+  /** Raw status.imageID, kept as evidence. */
+  imageID?: string;
+  startedAt?: string;
+};
+
+/** A pod as the index keeps it: small, JSON-serialisable, everything the queries need. */
+export type PodRecord = {
+  cluster: string;
+  environment: string;
+  namespace: string;
+  name: string;
+  uid: string;
+  node?: string;
+  phase?: string;
+  startTime?: string;
+  workload: WorkloadRef;
+  containers: ContainerRecord[];
+};
+
+/** Sync outcome of one cluster, reported even when (especially when) it failed. */
+export type ClusterSync = {
+  cluster: string;
+  environment: string;
+  ok: boolean;
+  pods: number;
+  startedAt: string;
+  finishedAt: string;
+  error?: string;
+  errorCode?: string;
+};
+
+export function podKey(p: { namespace: string; name: string }): string {
+  return `${p.namespace}/${p.name}`;
+}
+
+/** Workload identity within a cluster: `namespace|Kind/name`. */
+export function workloadKey(p: { namespace: string; workload: WorkloadRef }): string {
+  return `${p.namespace}|${p.workload.kind}/${p.workload.name}`;
+}
+
+/** Environments in the order results list them: production first. */
+export function environmentRank(env: string): number {
+  const e = env.toLowerCase();
+  if (e.startsWith('prod')) return 0;
+  if (e.startsWith('stag') || e === 'preprod' || e === 'uat') return 1;
+  if (e.startsWith('dev') || e === 'test' || e === 'qa') return 3;
+  return 2;
+}
+
+/** Where the collector writes; the Redis inventory store implements it, tests may read it back through queries. */
+export type InventoryWriter = {
+  /** Replaces everything known about a cluster's running pods with a full LIST result (history is kept). */
+  replaceCluster(cluster: string, environment: string, pods: readonly PodRecord[], at: Date): Promise<void>;
+  upsertPod(pod: PodRecord, at: Date): Promise<void>;
+  removePod(cluster: string, namespace: string, name: string, at: Date): Promise<void>;
+  recordSync(sync: ClusterSync): Promise<void>;
+};

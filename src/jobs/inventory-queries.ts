@@ -1,0 +1,116 @@
+import type { WhereTarget } from '../domain/command.ts';
+import {
+  buildDigestReport,
+  buildImageReport,
+  buildWhereReport,
+  type DigestReport,
+  type ImageReport,
+  type WhereReport,
+} from '../domain/fleet-report.ts';
+import {
+  type Digest,
+  type DigestQuery,
+  type ImageQuery,
+  repositoryKey,
+  shortDigest,
+} from '../domain/image-ref.ts';
+import type { PodRecord } from '../domain/inventory.ts';
+import { UserFacingError } from '../errors.ts';
+import type { HistoryEntry } from '../store/inventory-store.ts';
+import type { ClusterSyncState } from './status.ts';
+
+/** What the inventory queries read; the Redis store implements it. */
+export type InventoryReader = {
+  podsRunningDigest(digest: string): Promise<PodRecord[]>;
+  podsRunningRepository(repository: string, tag?: string): Promise<PodRecord[]>;
+  digestsWithPrefix(prefix: string, limit?: number): Promise<string[]>;
+  digestHistory(digest: string, now: Date): Promise<HistoryEntry[]>;
+  podsInCluster(cluster: string, namespace?: string): Promise<PodRecord[]>;
+  workloadHistory(cluster: string, now: Date, namespace?: string): Promise<HistoryEntry[]>;
+  syncStates(): Promise<ClusterSyncState[]>;
+};
+
+/** Turns what the user typed after `/scope digest` into one full digest, or says why it cannot. */
+export async function resolveDigest(inv: InventoryReader, query: DigestQuery): Promise<string> {
+  if (query.kind === 'digest') return query.digest;
+  if (query.kind === 'image') return query.ref.digest;
+  const matches = await inv.digestsWithPrefix(query.prefix, 6);
+  if (matches.length === 0) {
+    throw new UserFacingError(
+      'NOT_FOUND',
+      `No digest starting with ${query.prefix} has been seen in any cluster (within the look-back window).`,
+      'Check the digest, or give the full sha256:… value; `/scope status` shows which clusters are synced.',
+    );
+  }
+  if (matches.length > 1) {
+    throw new UserFacingError(
+      'BAD_INPUT',
+      `${query.prefix} matches several digests: ${matches
+        .slice(0, 5)
+        .map((d) => shortDigest(d as Digest))
+        .join(', ')}${matches.length > 5 ? ', …' : ''}.`,
+      'Give more hex digits, or the full sha256:… digest.',
+    );
+  }
+  return matches[0] as string;
+}
+
+export async function digestQuery(
+  inv: InventoryReader,
+  query: DigestQuery,
+  now: Date,
+): Promise<DigestReport> {
+  const digest = await resolveDigest(inv, query);
+  const [pods, history, states] = await Promise.all([
+    inv.podsRunningDigest(digest),
+    inv.digestHistory(digest, now),
+    inv.syncStates(),
+  ]);
+  return buildDigestReport(digest, pods, history, states, now);
+}
+
+export async function imageQuery(inv: InventoryReader, query: ImageQuery, now: Date): Promise<ImageReport> {
+  const repo = repositoryKey(query);
+  const [pods, states] = await Promise.all([inv.podsRunningRepository(repo, query.tag), inv.syncStates()]);
+  const digests = [
+    ...new Set(pods.flatMap((p) => p.containers.map((c) => c.digest).filter((d): d is string => !!d))),
+  ];
+  const firstSeen = new Map<string, string>();
+  await Promise.all(
+    digests.map(async (d) => {
+      const earliest = (await inv.digestHistory(d, now))
+        .map((h) => h.firstSeen)
+        .filter(Boolean)
+        .sort()[0];
+      if (earliest) firstSeen.set(d, earliest);
+    }),
+  );
+  return buildImageReport(repo, query.tag, pods, firstSeen, states, now);
+}
+
+export async function whereQuery(inv: InventoryReader, target: WhereTarget, now: Date): Promise<WhereReport> {
+  const states = await inv.syncStates();
+  const state = states.find((s) => s.cluster === target.cluster);
+  if (!state) {
+    throw new UserFacingError(
+      'NOT_FOUND',
+      `There is no cluster named ${target.cluster}.`,
+      `Known clusters: ${states.map((s) => s.cluster).join(', ') || 'none configured'}.`,
+    );
+  }
+  const [pods, history] = await Promise.all([
+    inv.podsInCluster(target.cluster, target.namespace),
+    inv.workloadHistory(target.cluster, now, target.namespace),
+  ]);
+  const matches = (w: { kind: string; name: string }) =>
+    target.workload === undefined ||
+    (w.name === target.workload && (target.kind === undefined || w.kind.toLowerCase() === target.kind));
+  const label = [target.cluster, target.namespace, target.kind, target.workload].filter(Boolean).join('/');
+  return buildWhereReport(
+    label,
+    pods.filter((p) => matches(p.workload)),
+    history.filter((h) => matches(h.workload)),
+    [state],
+    now,
+  );
+}

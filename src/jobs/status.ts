@@ -1,0 +1,67 @@
+import type { Queue } from 'bullmq';
+
+/** Sync health of one cluster as recorded by the inventory collector. */
+export type ClusterSyncState = {
+  cluster: string;
+  environment: string;
+  state: 'never' | 'ok' | 'error';
+  lastSuccessAt?: string;
+  lastAttemptAt?: string;
+  lastError?: string;
+  pods?: number;
+};
+
+/** What `/scope status` answers. */
+export type StatusReport = {
+  queues: Array<{
+    name: string;
+    waiting: number;
+    active: number;
+    delayed: number;
+    failed: number;
+    completed: number;
+  }>;
+  workers: Array<{ name: string; queue: string; idleSeconds?: number; address?: string }>;
+  clusters: ClusterSyncState[];
+  generatedAt: string;
+};
+
+/** Reads cluster sync health; the inventory store implements it. */
+export type SyncStateReader = { syncStates(): Promise<ClusterSyncState[]> };
+
+export async function buildStatus(
+  queues: readonly Queue[],
+  sync: SyncStateReader,
+  now = new Date(),
+): Promise<StatusReport> {
+  const perQueue = await Promise.all(
+    queues.map(async (q) => {
+      const [counts, workers] = await Promise.all([
+        q.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'),
+        q.getWorkers(),
+      ]);
+      return {
+        counts: {
+          name: q.name,
+          waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
+          active: counts.active ?? 0,
+          delayed: counts.delayed ?? 0,
+          failed: counts.failed ?? 0,
+          completed: counts.completed ?? 0,
+        },
+        workers: workers.map((w) => ({
+          name: w.rawname ?? w.name ?? 'worker',
+          queue: q.name,
+          ...(w.idle !== undefined ? { idleSeconds: Number(w.idle) } : {}),
+          ...(w.addr ? { address: w.addr } : {}),
+        })),
+      };
+    }),
+  );
+  return {
+    queues: perQueue.map((p) => p.counts),
+    workers: perQueue.flatMap((p) => p.workers),
+    clusters: await sync.syncStates(),
+    generatedAt: now.toISOString(),
+  };
+}

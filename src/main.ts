@@ -1,0 +1,99 @@
+#!/usr/bin/env node
+import { startBot } from './bot.ts';
+import { loadConfig } from './config.ts';
+import { buildContainer } from './container.ts';
+import { ScopeError } from './errors.ts';
+import { createLogger } from './log.ts';
+import { startOpsServer } from './observability.ts';
+import { startWorkerProcess } from './worker-process.ts';
+
+const USAGE = `usage: scope <bot|worker|cli|demo> [args]
+  bot      Slack app (HTTP receiver with signature verification, or Socket Mode)
+  worker   BullMQ workers and the inventory collector
+  cli      run a command directly and print the answer: scope cli digest sha256:… [--json]
+  demo     everything locally on embedded defaults, with a console that speaks /scope
+Configuration: SCOPE_CONFIG=path/to/scope.yaml plus SCOPE_* environment overrides (see docs/CONFIGURATION.md).`;
+
+async function main(argv: string[]): Promise<number> {
+  const [mode, ...rest] = argv;
+  switch (mode) {
+    case 'bot':
+      return runService('bot');
+    case 'worker':
+      return runService('worker');
+    case 'cli': {
+      const { runCli } = await import('./cli.ts');
+      return runCli(rest);
+    }
+    case 'demo': {
+      const { runDemo } = await import('../demo/demo.ts');
+      return runDemo(rest);
+    }
+    default:
+      console.error(USAGE);
+      return mode === undefined || mode === '--help' || mode === '-h' ? 0 : 2;
+  }
+}
+
+async function runService(kind: 'bot' | 'worker'): Promise<number> {
+  const config = loadConfig();
+  const c = buildContainer(config, kind);
+  const stops: Array<() => Promise<void>> = [];
+  if (kind === 'bot') {
+    const bot = await startBot(c);
+    stops.push(bot.stop);
+  } else {
+    const w = await startWorkerProcess(c);
+    stops.push(w.stop);
+  }
+  const ops = await startOpsServer({
+    host: config.http.host,
+    port: config.http.port,
+    metrics: c.metrics,
+    ready: async () => (await c.redis.ping()) === 'PONG',
+    beforeScrape: async () => {
+      const counts = await c.commandQueue.getJobCounts('waiting', 'active', 'delayed', 'failed');
+      for (const [state, n] of Object.entries(counts))
+        c.metrics.queueDepth.set({ queue: c.commandQueue.name, state }, n);
+    },
+  });
+  c.log.info({ port: ops.port }, 'health and metrics on /healthz /readyz /metrics');
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      c.log.info({ signal }, 'shutting down: no new work, letting in-flight jobs finish');
+      const hardStop = setTimeout(() => {
+        c.log.error('graceful shutdown took over 60 s; exiting (in-flight jobs return to the queue)');
+        process.exit(1);
+      }, 60_000);
+      hardStop.unref();
+      (async () => {
+        for (const s of stops.reverse())
+          await s().catch((err: unknown) => c.log.error({ err }, 'error while stopping'));
+        await ops.close();
+        await c.close();
+        resolve();
+      })();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof ScopeError && err.code === 'CONFIG_INVALID') {
+      console.error(`scope: ${err.message}`);
+      process.exitCode = 78;
+      return;
+    }
+    createLogger('error', 'main').fatal({ err }, 'scope stopped on an unexpected error');
+    process.exitCode = 1;
+  },
+);

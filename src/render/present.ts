@@ -1,0 +1,99 @@
+import { COMMANDS, commandSpec } from '../domain/command.ts';
+import type { CommandResult } from '../jobs/run-command.ts';
+import type { StatusReport } from '../jobs/status.ts';
+import { type Block, bold, code, lit, type Message, md } from './message.ts';
+import { presentDigest, presentImage, presentWhere } from './present-inventory.ts';
+import { when } from './time.ts';
+
+/** Facts about the request that every result shows (who asked, what, how long it took). */
+export type PresentContext = { requesterId?: string; commandText: string; elapsedMs?: number; now: Date };
+
+export function present(result: CommandResult, ctx: PresentContext): Message {
+  switch (result.kind) {
+    case 'help':
+      return presentHelp(result.topic);
+    case 'status':
+      return presentStatus(result.report, ctx);
+    case 'digest':
+      return presentDigest(result.report, ctx);
+    case 'image':
+      return presentImage(result.report, ctx);
+    case 'where':
+      return presentWhere(result.report, ctx);
+  }
+}
+
+export function presentHelp(topic?: string): Message {
+  const spec = topic ? commandSpec(topic) : undefined;
+  if (spec) {
+    return {
+      summary: `Usage: ${spec.usage}`,
+      blocks: [
+        { kind: 'section', text: md`*${code(spec.usage)}*\n${spec.summary}` },
+        { kind: 'context', text: md`Example: ${code(spec.example)}` },
+      ],
+    };
+  }
+  return {
+    summary: 'scope commands',
+    blocks: [
+      { kind: 'header', text: 'scope — supply-chain incident response' },
+      {
+        kind: 'list',
+        items: COMMANDS.map((c) => md`${code(c.usage)} — ${c.summary}\n    e.g. ${code(c.example)}`),
+      },
+      {
+        kind: 'context',
+        text: lit(
+          'Results are posted in this channel for the whole incident team; help and errors only to you.',
+        ),
+      },
+    ],
+  };
+}
+
+function presentStatus(report: StatusReport, ctx: PresentContext): Message {
+  const now = ctx.now;
+  const blocks: Block[] = [{ kind: 'header', text: 'scope status' }];
+  blocks.push({
+    kind: 'fields',
+    fields: report.queues.map((q) => ({
+      label: `Queue ${q.name}`,
+      value: md`${q.waiting} waiting, ${q.active} active, ${q.delayed} delayed, ${q.failed} failed`,
+    })),
+  });
+  blocks.push({
+    kind: 'section',
+    text:
+      report.workers.length === 0
+        ? lit('*Workers:* none connected — jobs will wait until a worker starts.')
+        : md`*Workers:* ${report.workers.length} connected`,
+  });
+  if (report.clusters.length === 0) {
+    blocks.push({ kind: 'section', text: lit('*Clusters:* none configured or not synced yet.') });
+  } else {
+    blocks.push({
+      kind: 'list',
+      items: report.clusters.map((c) => {
+        const icon = c.state === 'ok' ? '🟢' : c.state === 'error' ? '🔴' : '⚪';
+        const err = c.lastError ? md` — last error: ${c.lastError}` : lit('');
+        const pods = c.pods !== undefined ? md`, ${c.pods} pods` : lit('');
+        return md`${icon} ${bold(c.cluster)} (${c.environment}) — last good sync ${when(c.lastSuccessAt, now)}${pods}${err}`;
+      }),
+    });
+  }
+  blocks.push({ kind: 'context', text: footer(ctx) });
+  return { summary: `scope status: ${report.workers.length} workers`, blocks };
+}
+
+/** "Asked by @u · 0.4 s" line under every result. */
+export function footer(ctx: PresentContext): Md {
+  const who = ctx.requesterId
+    ? [{ t: 'lit' as const, text: `Asked by <@${ctx.requesterId.replace(/[^A-Z0-9]/g, '')}> · ` }]
+    : [];
+  const took =
+    ctx.elapsedMs !== undefined ? md` · answered in ${(ctx.elapsedMs / 1000).toFixed(2)} s` : lit('');
+  return [...who, ...md`${code(ctx.commandText)}${took}`];
+}
+
+type Md = ReturnType<typeof md>;

@@ -1,0 +1,130 @@
+import { type Job, UnrecoverableError, Worker } from 'bullmq';
+import type { Notifier } from './adapters/slack-notifier.ts';
+import type { Container } from './container.ts';
+import { describeCommand } from './domain/command.ts';
+import { isUserFacing, ScopeError } from './errors.ts';
+import { COMMAND_QUEUE, type CommandJobData } from './jobs/definitions.ts';
+import { type CommandPorts, runCommand } from './jobs/run-command.ts';
+import type { Block, Message } from './render/message.ts';
+import { code, lit, md } from './render/message.ts';
+import { present } from './render/present.ts';
+
+/** Result a command job returns to BullMQ (kept small: the message itself went to Slack). */
+export type CommandJobResult = { delivered: boolean; channel: string; ts?: string };
+
+/** A running command worker; `close()` stops taking work and lets in-flight jobs finish. */
+export type RunningWorker = { worker: Worker<CommandJobData, CommandJobResult>; close: () => Promise<void> };
+
+export function startCommandWorker(
+  c: Container,
+  deps: { notifier: Notifier; ports: CommandPorts; name?: string },
+): RunningWorker {
+  const { config, log, metrics, audit } = c;
+  const processor = async (job: Job<CommandJobData>, _token?: string, signal?: AbortSignal) => {
+    const data = job.data;
+    const jobLog = log.child({
+      correlationId: data.correlationId,
+      jobId: job.id,
+      attempt: job.attemptsMade + 1,
+    });
+    const started = performance.now();
+    const endTimer = metrics.jobDuration.startTimer({ job: data.command.name });
+    try {
+      const result = await runCommand(data.command, deps.ports, signal);
+      const message = present(result, {
+        requesterId: data.requester.userId,
+        commandText: `/scope ${data.commandText}`,
+        elapsedMs: performance.now() - started,
+        now: new Date(),
+      });
+      const delivered = await deps.notifier.deliver(data.reply, message, job.id ?? data.correlationId);
+      await audit.append({
+        kind: 'result',
+        actor: data.requester.userId,
+        channel: data.reply.channelId,
+        command: describeCommand(data.command),
+        correlationId: data.correlationId,
+        outcome: 'delivered',
+      });
+      metrics.jobs.inc({ job: data.command.name, outcome: 'completed' });
+      jobLog.info(
+        { command: data.command.name, ms: Math.round(performance.now() - started) },
+        'command job done',
+      );
+      return { delivered: true, ...delivered };
+    } catch (err) {
+      if (isUserFacing(err)) throw new UnrecoverableError(`${err.code}: ${err.message}`);
+      jobLog.warn({ err }, 'command job attempt failed');
+      throw err;
+    } finally {
+      endTimer();
+    }
+  };
+
+  const worker = new Worker<CommandJobData, CommandJobResult>(COMMAND_QUEUE, processor, {
+    connection: c.connect(),
+    prefix: config.redis.prefix,
+    concurrency: config.worker.concurrency,
+    lockDuration: config.worker.lockDurationMs,
+    stalledInterval: config.worker.stalledIntervalMs,
+    maxStalledCount: 2,
+    name: deps.name ?? `scope-worker-${process.pid}`,
+  });
+  worker.on('error', (err) => log.error({ err }, 'worker error'));
+  worker.on('failed', (job, err) => {
+    if (!job) return;
+    const final = err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
+    if (!final) {
+      metrics.jobs.inc({ job: job.data.command.name, outcome: 'retrying' });
+      return;
+    }
+    metrics.jobs.inc({ job: job.data.command.name, outcome: 'failed' });
+    void reportFailure(c, deps.notifier, job, err).catch((e: unknown) =>
+      log.error({ err: e, correlationId: job.data.correlationId }, 'could not post the failure message'),
+    );
+  });
+  return {
+    worker,
+    close: async () => {
+      await worker.close();
+    },
+  };
+}
+
+/** Tells the channel a job finally failed, with the correlation id the logs carry; nothing fails silently. */
+async function reportFailure(
+  c: Container,
+  notifier: Notifier,
+  job: Job<CommandJobData>,
+  err: Error,
+): Promise<void> {
+  const data = job.data;
+  const userMessage = err instanceof UnrecoverableError ? err.message.replace(/^[A-Z_]+: /, '') : undefined;
+  c.log.error(
+    { err, correlationId: data.correlationId, jobId: job.id, attempts: job.attemptsMade },
+    'command job failed for good',
+  );
+  const blocks: Block[] = [
+    {
+      kind: 'section',
+      text: userMessage
+        ? md`:warning: ${code(`/scope ${data.commandText}`)} could not be answered: ${userMessage}`
+        : md`:x: ${code(`/scope ${data.commandText}`)} failed after ${job.attemptsMade} attempts. Nothing was changed. Try again, or ask the scope operators with the correlation id below.`,
+    },
+    {
+      kind: 'context',
+      text: md`Correlation id ${code(data.correlationId)} · asked by ${lit(`<@${data.requester.userId.replace(/[^A-Z0-9]/g, '')}>`)}`,
+    },
+  ];
+  const message: Message = { summary: `/scope ${data.commandText} failed (${data.correlationId})`, blocks };
+  await notifier.deliver(data.reply, message, job.id ?? data.correlationId);
+  await c.audit.append({
+    kind: 'failure',
+    actor: data.requester.userId,
+    channel: data.reply.channelId,
+    command: describeCommand(data.command),
+    correlationId: data.correlationId,
+    outcome: 'failed',
+    detail: err instanceof ScopeError ? err.code : err.name,
+  });
+}
