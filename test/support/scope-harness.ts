@@ -1,0 +1,82 @@
+import { randomUUID } from 'node:crypto';
+import { inject } from 'vitest';
+import { SlackNotifier } from '../../src/adapters/slack-notifier.ts';
+import { type RunningBot, startBot } from '../../src/bot.ts';
+import { type Config, parseConfig } from '../../src/config.ts';
+import { buildContainer, type Container } from '../../src/container.ts';
+import { createLogger } from '../../src/log.ts';
+import { type RunningWorker, startCommandWorker } from '../../src/worker.ts';
+import { commandPorts, slackClient } from '../../src/worker-process.ts';
+import { type FakeSlack, startFakeSlack } from './fake-slack.ts';
+
+export const SIGNING_SECRET = 'test-signing-secret-0123456789';
+
+/** A whole scope (bot + worker) wired to real Redis and a fake Slack, each test with its own key prefix. */
+export type ScopeHarness = {
+  slack: FakeSlack;
+  config: Config;
+  container: Container;
+  bot: RunningBot;
+  worker?: RunningWorker;
+  /** The bot's Slack endpoint for slash commands and interactions. */
+  endpoint: string;
+  startWorker: () => RunningWorker;
+  close: () => Promise<void>;
+};
+
+export function testConfig(slack: FakeSlack, overrides: Record<string, unknown> = {}): Config {
+  const prefix = `{t${randomUUID().slice(0, 8)}}`;
+  return parseConfig({
+    slack: {
+      mode: 'http',
+      botToken: slack.botToken,
+      signingSecret: SIGNING_SECRET,
+      apiUrl: slack.apiUrl,
+      port: 0,
+      host: '127.0.0.1',
+    },
+    redis: { url: inject('redisUrl'), prefix },
+    worker: { concurrency: 2, attempts: 3, backoffMs: 50, lockDurationMs: 2000, stalledIntervalMs: 1000 },
+    access: { allowedChannels: ['C0INCIDENT', 'C0OTHER'] },
+    log: { level: process.env.SCOPE_TEST_LOG_LEVEL ?? 'silent' },
+    ...overrides,
+  });
+}
+
+export async function startScope(
+  opts: { overrides?: Record<string, unknown>; worker?: boolean } = {},
+): Promise<ScopeHarness> {
+  const slack = await startFakeSlack();
+  slack.addChannel({ id: 'C0INCIDENT', name: 'inc-2026-11-25' });
+  const config = testConfig(slack, opts.overrides);
+  const container = buildContainer(config, 'bot', createLogger(config.log.level, 'test'));
+  const bot = await startBot(container, { port: 0, host: '127.0.0.1' });
+  const workers: RunningWorker[] = [];
+  const startWorker = () => {
+    const notifier = new SlackNotifier(
+      slackClient(container),
+      container.redis,
+      config.redis.prefix,
+      container.log,
+    );
+    const w = startCommandWorker(container, { notifier, ports: commandPorts(container) });
+    workers.push(w);
+    return w;
+  };
+  const worker = opts.worker === false ? undefined : startWorker();
+  return {
+    slack,
+    config,
+    container,
+    bot,
+    ...(worker ? { worker } : {}),
+    endpoint: `http://127.0.0.1:${bot.port}/slack/commands`,
+    startWorker,
+    close: async () => {
+      for (const w of workers) await w.close();
+      await bot.stop();
+      await container.close();
+      await slack.close();
+    },
+  };
+}
