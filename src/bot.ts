@@ -41,8 +41,6 @@ export async function startBot(
     token: config.slack.botToken as string,
     logger,
     clientOptions,
-    // Skip auth.test at start: the token is checked on first use and start-up does not depend on Slack being up.
-    tokenVerificationEnabled: false,
     ignoreSelf: true,
   };
   let receiver: HTTPReceiver | SocketModeReceiver;

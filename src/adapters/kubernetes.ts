@@ -33,7 +33,8 @@ type RawList = { items: unknown[]; resourceVersion: string; continue?: string };
 type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
 
 const PERMISSION_HINT = 'grant list and watch on pods, replicasets.apps and jobs.batch in all namespaces';
-const METADATA_LIST_ACCEPT = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
+const METADATA_LIST_ACCEPT =
+  'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
 const DISPATCHER_MAX_AGE_MS = 5 * 60_000;
 const WATCH_SERVER_TIMEOUT_SECONDS = 300;
 const MAX_SERVER_MESSAGE = 300;
@@ -72,7 +73,14 @@ export class KubeCluster {
     let resourceVersion: string | undefined;
     let cont: string | undefined;
     do {
-      const page = await this.#list('/api/v1/pods', 'pods', opts.pageSize, cont, opts.signal, 'application/json');
+      const page = await this.#list(
+        '/api/v1/pods',
+        'pods',
+        opts.pageSize,
+        cont,
+        opts.signal,
+        'application/json',
+      );
       resourceVersion ??= page.resourceVersion;
       yield { items: page.items, resourceVersion };
       cont = page.continue;
@@ -206,12 +214,20 @@ export class KubeCluster {
     accept: string,
   ): Promise<RawList> {
     const action = `list ${resource}`;
-    const body = await this.#get(path, { limit: String(limit), ...(cont ? { continue: cont } : {}) }, signal, {
-      action,
-      accept,
-    });
+    const body = await this.#get(
+      path,
+      { limit: String(limit), ...(cont ? { continue: cont } : {}) },
+      signal,
+      {
+        action,
+        accept,
+      },
+    );
     if (!isObject(body) || !Array.isArray(body.items)) {
-      throw new ScopeError('UPSTREAM_UNAVAILABLE', `cluster ${this.name} answered ${action} with something not a list`);
+      throw new ScopeError(
+        'UPSTREAM_UNAVAILABLE',
+        `cluster ${this.name} answered ${action} with something not a list`,
+      );
     }
     const meta = isObject(body.metadata) ? body.metadata : {};
     const list: RawList = {
@@ -257,7 +273,10 @@ export class KubeCluster {
       if (signal.aborted) throw signal.reason;
       if (timeout.aborted) throw this.#timeout(opts.action);
       if (err instanceof SyntaxError) {
-        throw new ScopeError('UPSTREAM_UNAVAILABLE', `cluster ${this.name} answered ${opts.action} with invalid JSON`);
+        throw new ScopeError(
+          'UPSTREAM_UNAVAILABLE',
+          `cluster ${this.name} answered ${opts.action} with invalid JSON`,
+        );
       }
       throw this.#transportError(err, opts.action);
     }
@@ -281,7 +300,8 @@ export class KubeCluster {
   #statusError(code: number, body: string, action: string): ScopeError {
     const said = serverMessage(body);
     const detail = said ? ` (server said: ${this.#scrub(said)})` : '';
-    if (code === 410) return new ResourceExpiredError(`cluster ${this.name}: ${action} resourceVersion expired${detail}`);
+    if (code === 410)
+      return new ResourceExpiredError(`cluster ${this.name}: ${action} resourceVersion expired${detail}`);
     if (code === 401) {
       return new ScopeError(
         'UPSTREAM_UNAUTHORIZED',
@@ -294,7 +314,10 @@ export class KubeCluster {
         `cannot ${action} at cluster scope in cluster ${this.name} (403 Forbidden): ${PERMISSION_HINT}${detail}`,
       );
     }
-    return new ScopeError('UPSTREAM_UNAVAILABLE', `cluster ${this.name} answered ${action} with HTTP ${code}${detail}`);
+    return new ScopeError(
+      'UPSTREAM_UNAVAILABLE',
+      `cluster ${this.name} answered ${action} with HTTP ${code}${detail}`,
+    );
   }
 
   #watchError(obj: unknown): ScopeError {
@@ -353,7 +376,10 @@ export function loadKubeConfig(config: ClusterConfig): KubeConfig {
   } catch (err) {
     // YAML errors quote the offending lines, which may hold credentials: report only the kind of failure.
     const why = errnoOf(err) ?? 'not a valid kubeconfig (YAML)';
-    throw new ScopeError('CONFIG_INVALID', `cannot load kubeconfig ${file} for cluster ${config.name}: ${why}`);
+    throw new ScopeError(
+      'CONFIG_INVALID',
+      `cannot load kubeconfig ${file} for cluster ${config.name}: ${why}`,
+    );
   }
   if (config.context !== undefined) {
     if (kc.getContextObject(config.context) === null) {

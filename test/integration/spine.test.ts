@@ -115,7 +115,7 @@ describe('slash command → queue → worker → incident channel', () => {
     expect(ackText(second)).toContain('Already working on');
     expect(await jobCount(h)).toBe(1);
     h.startWorker();
-    await h.slack.waitFor(() => h?.slack.messages(INCIDENT).length > 0);
+    await h.slack.waitFor(() => (h?.slack.messages(INCIDENT).length ?? 0) > 0);
     await new Promise((r) => setTimeout(r, 300));
     expect(h.slack.messages(INCIDENT)).toHaveLength(1);
   });
@@ -132,7 +132,7 @@ describe('slash command → queue → worker → incident channel', () => {
     h = await startScope();
     h.slack.failNext('chat.postMessage', { status: 429, retryAfterSeconds: 1 });
     await slash(h, 'status');
-    await h.slack.waitFor(() => h?.slack.messages(INCIDENT).length > 0, 10_000);
+    await h.slack.waitFor(() => (h?.slack.messages(INCIDENT).length ?? 0) > 0, 10_000);
     expect(h.slack.callsTo('chat.postMessage').map((c) => c.status)).toEqual([429, 200]);
     expect(h.slack.messages(INCIDENT)).toHaveLength(1);
   });
@@ -147,7 +147,7 @@ describe('slash command → queue → worker → incident channel', () => {
     );
     expect(msg.text).toMatch(/failed \([0-9a-f]{16}\)/);
     expect(JSON.stringify(msg.blocks)).toContain('Correlation id');
-    expect((await h.container.audit.recent()).map((e) => e.kind)).toContain('failure');
+    await h.slack.waitFor(async () => (await h?.container.audit.recent())?.some((e) => e.kind === 'failure'));
   });
 
   it('finishes a job whose worker was killed mid-job, after restart, and posts it once', async () => {
@@ -193,7 +193,7 @@ describe('slash command → queue → worker → incident channel', () => {
       await once(child, 'exit');
       expect(h.slack.messages(INCIDENT)).toHaveLength(0);
       h.startWorker();
-      await h.slack.waitFor(() => h?.slack.messages(INCIDENT).length > 0, 15_000);
+      await h.slack.waitFor(() => (h?.slack.messages(INCIDENT).length ?? 0) > 0, 15_000);
       await new Promise((r) => setTimeout(r, 1500));
       expect(h.slack.messages(INCIDENT)).toHaveLength(1);
       const job = await h.container.commandQueue.getJob(

@@ -306,7 +306,6 @@ export class FakeKube {
   private readonly byKind = new Map<string, Bucket>();
   private readonly watchers = new Set<Watcher>();
   private readonly holds = new Set<Hold>();
-  private readonly timers = new Set<NodeJS.Timeout>();
   private faults: (FaultSpec & { remaining: number })[] = [];
   private history: HistoryEvent[] = [];
   private rv = 1;
@@ -388,8 +387,6 @@ export class FakeKube {
     if (this.closed) return;
     this.closed = true;
     if (this.bookmarkTimer) clearInterval(this.bookmarkTimer);
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
     for (const w of this.watchers) if (w.timer) clearTimeout(w.timer);
     this.watchers.clear();
     for (const h of [...this.holds]) h.release();
@@ -424,13 +421,11 @@ export class FakeKube {
     return def;
   }
 
-  // ---- faults ----
-
   setFault(fault: FaultSpec): void {
     this.faults.push({ ...fault, remaining: fault.times ?? Number.POSITIVE_INFINITY });
   }
 
-  /** Removes all faults and lets hanging requests proceed normally. */
+  /** Removes all faults and lets hanging or delayed requests proceed normally right away. */
   clearFaults(): void {
     this.faults = [];
     for (const h of [...this.holds]) h.release();
@@ -440,8 +435,6 @@ export class FakeKube {
     this.requests.length = 0;
     for (const k of Object.keys(this.counters) as (keyof FakeKubeCounters)[]) this.counters[k] = 0;
   }
-
-  // ---- object store ----
 
   /** Stores a new object (cloned); assigns uid, creationTimestamp and resourceVersion. Throws if it exists. */
   create(obj: KubeObject): KubeObject {
@@ -529,8 +522,6 @@ export class FakeKube {
   dropWatches(): void {
     for (const w of [...this.watchers]) this.endWatch(w);
   }
-
-  // ---- internals: store ----
 
   private addResource(def: ResourceDef): void {
     const apiVersion = def.group ? `${def.group}/${def.version}` : def.version;
@@ -644,8 +635,6 @@ export class FakeKube {
     return [lowerBound(keys, `${ns}${SEP}`), lowerBound(keys, `${ns}\u0001`)];
   }
 
-  // ---- internals: HTTP ----
-
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake');
     const method = (req.method ?? 'GET').toUpperCase();
@@ -700,7 +689,7 @@ export class FakeKube {
   private logRequest(rec: RequestRecord): void {
     this.counters.total += 1;
     this.requests.push(rec);
-    if (this.requests.length > this.requestLogLimit + 1000) {
+    if (this.requests.length > this.requestLogLimit) {
       this.requests.splice(0, this.requests.length - this.requestLogLimit);
     }
   }
@@ -733,11 +722,15 @@ export class FakeKube {
   private sleep(ms: number): Promise<void> {
     if (this.closed) return Promise.resolve();
     return new Promise((resolve) => {
-      const t = setTimeout(() => {
-        this.timers.delete(t);
-        resolve();
-      }, ms);
-      this.timers.add(t);
+      const h: Hold = {
+        release: () => {
+          clearTimeout(timer);
+          this.holds.delete(h);
+          resolve();
+        },
+      };
+      const timer = setTimeout(h.release, ms);
+      this.holds.add(h);
     });
   }
 
@@ -783,7 +776,7 @@ export class FakeKube {
     if (name === undefined) {
       if (method === 'GET' && isWatch) {
         this.counters.watch += 1;
-        this.serveWatch(req, res, bucket, filter, params);
+        this.serveWatch(res, bucket, filter, params);
         return;
       }
       if (method === 'GET') {
@@ -808,7 +801,7 @@ export class FakeKube {
     if (method === 'GET' && isWatch) {
       this.counters.watch += 1;
       filter.fields.push({ path: ['metadata', 'name'], value: name, negate: false });
-      this.serveWatch(req, res, bucket, filter, params);
+      this.serveWatch(res, bucket, filter, params);
       return;
     }
     const entry = bucket.items.get(key);
@@ -1112,13 +1105,7 @@ export class FakeKube {
     sendJson(res, 200, listJson(bucket, String(snapshotRv), next, remaining, page.map(entryJson)));
   }
 
-  private serveWatch(
-    req: IncomingMessage,
-    res: ServerResponse,
-    bucket: Bucket,
-    filter: Filter,
-    params: URLSearchParams,
-  ): void {
+  private serveWatch(res: ServerResponse, bucket: Bucket, filter: Filter, params: URLSearchParams): void {
     res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
     res.flushHeaders();
     const rvParam = params.get('resourceVersion') ?? '';
@@ -1163,7 +1150,6 @@ export class FakeKube {
       if (w.timer) clearTimeout(w.timer);
       this.watchers.delete(w);
     };
-    req.on('close', cleanup);
     res.on('close', cleanup);
   }
 
@@ -1327,8 +1313,6 @@ export class FakeKube {
     sendJson(res, code, JSON.stringify(body), headers);
   }
 }
-
-// ---- helpers ----
 
 function entryKey(ns: string, name: string): string {
   return `${ns}${SEP}${name}`;
@@ -1525,8 +1509,6 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-// ---- selectors ----
-
 function splitTopLevel(s: string): string[] {
   const parts: string[] = [];
   let depth = 0;
@@ -1546,7 +1528,7 @@ function splitTopLevel(s: string): string[] {
 }
 
 /** Parses the label-selector syntax: `a=b`, `a==b`, `a!=b`, `a`, `!a`, `a in (x,y)`, `a notin (x,y)`. */
-export function parseLabelSelector(selector: string): Requirement[] {
+function parseLabelSelector(selector: string): Requirement[] {
   const out: Requirement[] = [];
   for (const part of splitTopLevel(selector)) {
     let m = /^(\S+)\s+(in|notin)\s*\(([^)]*)\)$/.exec(part);
@@ -1616,8 +1598,6 @@ function matches(obj: KubeObject, filter: Filter): boolean {
   }
   return true;
 }
-
-// ---- patches ----
 
 /** RFC 7386 merge patch; with `strategic`, lists of named objects merge by key and `$patch` directives apply. */
 export function mergePatch(target: unknown, patch: unknown, strategic: boolean): unknown {
@@ -1769,10 +1749,9 @@ export function applyJsonPatch(doc: unknown, ops: unknown): unknown {
   return root;
 }
 
-// ---- self-signed serving certificate (DER built by hand: Node can sign but not issue X.509) ----
-
 let cachedCert: { certPem: string; keyPem: string } | undefined;
 
+/** Self-signed cert for 127.0.0.1, DER-encoded by hand because Node can sign but cannot issue X.509. */
 function servingCertificate(): { certPem: string; keyPem: string } {
   if (cachedCert) return cachedCert;
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });

@@ -133,12 +133,14 @@ export type FakeSlack = {
   addChannel(channel: FakeSlackChannelSeed): void;
   responseUrl(id?: string, context?: ResponseUrlContext): string;
   failNext(method: string, failure: FakeSlackFailure, times?: number): void;
-  waitFor<T>(predicate: () => T | undefined | null | false, timeoutMs?: number): Promise<T>;
+  /** Polls until the predicate (sync or async) yields a value other than undefined/null/false; throws on timeout. */
+  waitFor<T>(predicate: () => Pending<T> | Promise<Pending<T>>, timeoutMs?: number): Promise<T>;
   /** Forgets recorded traffic, state and pending failures; seeded users, usergroups and channels stay. */
   reset(): void;
   close(): Promise<void>;
 };
 
+type Pending<T> = T | undefined | null | false;
 type ApiResult = { ok: boolean; [key: string]: unknown };
 type Body = Record<string, unknown>;
 type PendingUpload = {
@@ -199,7 +201,12 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     call.status = failure.status;
     if (failure.status === 429) {
       call.error = 'ratelimited';
-      sendJson(res, 429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(failure.retryAfterSeconds) });
+      sendJson(
+        res,
+        429,
+        { ok: false, error: 'ratelimited' },
+        { 'retry-after': String(failure.retryAfterSeconds) },
+      );
       return;
     }
     res.writeHead(failure.status, { 'content-type': 'text/plain; charset=utf-8' });
@@ -220,7 +227,8 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     const seeded = resolveChannel(ref);
     if (!seeded) return ref.startsWith('#') ? { error: 'channel_not_found' } : { id: ref };
     if (seeded.is_archived) return { error: 'is_archived' };
-    if (seeded.is_member === false) return { error: seeded.is_private ? 'channel_not_found' : 'not_in_channel' };
+    if (seeded.is_member === false)
+      return { error: seeded.is_private ? 'channel_not_found' : 'not_in_channel' };
     return { id: seeded.id };
   };
 
@@ -303,7 +311,13 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       if ('attachments' in body) message.attachments = content.attachments ?? [];
       if ('metadata' in body) message.metadata = body.metadata;
       message.edited = { user: FAKE_BOT_USER_ID, ts: nextTs() };
-      return { ok: true, channel: message.channel, ts: message.ts, text: message.text, message: apiMessage(message) };
+      return {
+        ok: true,
+        channel: message.channel,
+        ts: message.ts,
+        text: message.text,
+        message: apiMessage(message),
+      };
     },
 
     'chat.postEphemeral': (body) => {
@@ -420,7 +434,10 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
         const id = isRecord(f) ? str(f.id) : undefined;
         const pending = id ? pendingUploads.get(id) : undefined;
         if (!isRecord(f) || !pending?.content) return fail('file_not_found');
-        ready.push({ pending: { ...pending, content: pending.content }, title: str(f.title) ?? pending.filename });
+        ready.push({
+          pending: { ...pending, content: pending.content },
+          title: str(f.title) ?? pending.filename,
+        });
       }
       const channelRef = str(body.channel_id) ?? str(body.channels)?.split(',')[0];
       let channel: string | undefined;
@@ -463,7 +480,13 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     },
   };
 
-  const handleApi = (method: string, req: IncomingMessage, res: ServerResponse, raw: Buffer, query: URLSearchParams): void => {
+  const handleApi = (
+    method: string,
+    req: IncomingMessage,
+    res: ServerResponse,
+    raw: Buffer,
+    query: URLSearchParams,
+  ): void => {
     const contentType = (req.headers['content-type'] ?? '').toLowerCase();
     const isJson = contentType.startsWith('application/json');
     let body: Body = Object.fromEntries(query);
@@ -475,40 +498,59 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     }
     const call: FakeSlackCall = { method, body, at: Date.now(), status: 200 };
     calls.push(call);
-    const answer = (result: ApiResult): void => {
-      if (!result.ok) call.error = String(result.error);
-      sendJson(res, 200, result);
-    };
     const failure = takeFailure(method);
-    if (failure) return answerFailure(res, call, failure);
-    if (malformed) return answer(fail(isJson ? 'invalid_json' : 'invalid_form_data'));
+    if (failure) {
+      answerFailure(res, call, failure);
+      return;
+    }
+    const result = malformed
+      ? fail(isJson ? 'invalid_json' : 'invalid_form_data')
+      : dispatch(method, req, body, isJson);
+    if (!result.ok) call.error = String(result.error);
+    sendJson(res, 200, result);
+  };
+
+  const dispatch = (method: string, req: IncomingMessage, body: Body, isJson: boolean): ApiResult => {
     const header = req.headers.authorization;
     const bearer = header?.startsWith('Bearer ') ? header.slice('Bearer '.length) : undefined;
     // JSON bodies must carry the token in the Authorization header, as on the real API.
     const token = bearer ?? (isJson ? undefined : str(body.token));
-    if (!token) return answer(fail('not_authed'));
-    if (token !== botToken) return answer(fail('invalid_auth'));
+    if (!token) return fail('not_authed');
+    if (token !== botToken) return fail('invalid_auth');
     const handler = handlers[method];
-    if (!handler) return answer({ ok: false, error: 'unknown_method', req_method: method });
-    answer(handler(body));
+    if (!handler) return { ok: false, error: 'unknown_method', req_method: method };
+    return handler(body);
   };
 
-  const handleUpload = async (fileId: string, req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<void> => {
-      const call: FakeSlackCall = { method: UPLOAD_URL_METHOD, body: { file_id: fileId }, at: Date.now(), status: 200 };
-      calls.push(call);
-      const failure = takeFailure(UPLOAD_URL_METHOD);
-      if (failure) return answerFailure(res, call, failure);
-      const pending = pendingUploads.get(fileId);
-      if (!pending) {
-        call.status = 404;
-        res.writeHead(404, { 'content-type': 'text/plain' });
-        res.end('Not Found');
-        return;
-      }
-      pending.content = await uploadedBytes(req.headers['content-type'] ?? '', raw);
-      call.body.bytes = pending.content.length;
-      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
-      res.end(`OK - ${pending.content.length}`);
+  const handleUpload = async (
+    fileId: string,
+    req: IncomingMessage,
+    res: ServerResponse,
+    raw: Buffer,
+  ): Promise<void> => {
+    const call: FakeSlackCall = {
+      method: UPLOAD_URL_METHOD,
+      body: { file_id: fileId },
+      at: Date.now(),
+      status: 200,
+    };
+    calls.push(call);
+    const failure = takeFailure(UPLOAD_URL_METHOD);
+    if (failure) {
+      answerFailure(res, call, failure);
+      return;
+    }
+    const pending = pendingUploads.get(fileId);
+    if (!pending) {
+      call.status = 404;
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('Not Found');
+      return;
+    }
+    pending.content = await uploadedBytes(req.headers['content-type'] ?? '', raw);
+    call.body.bytes = pending.content.length;
+    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+    res.end(`OK - ${pending.content.length}`);
   };
 
   const handleResponseUrl = (id: string, res: ServerResponse, raw: Buffer): void => {
@@ -521,10 +563,18 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     } catch {
       malformed = true;
     }
-    const call: FakeSlackCall = { method: RESPONSE_URL_METHOD, body: { id, ...body }, at: Date.now(), status: 200 };
+    const call: FakeSlackCall = {
+      method: RESPONSE_URL_METHOD,
+      body: { id, ...body },
+      at: Date.now(),
+      status: 200,
+    };
     calls.push(call);
     const failure = takeFailure(RESPONSE_URL_METHOD);
-    if (failure) return answerFailure(res, call, failure);
+    if (failure) {
+      answerFailure(res, call, failure);
+      return;
+    }
     if (malformed) {
       call.status = 400;
       call.error = 'invalid_payload';
@@ -579,7 +629,13 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       if (threadTs) message.thread_ts = threadTs;
       stored.push(message);
     } else if (ctx.user) {
-      const ephemeral: FakeSlackEphemeral = { channel: ctx.channel, user: ctx.user, ts: nextTs(), text, blocks };
+      const ephemeral: FakeSlackEphemeral = {
+        channel: ctx.channel,
+        user: ctx.user,
+        ts: nextTs(),
+        text,
+        blocks,
+      };
       if (threadTs) ephemeral.thread_ts = threadTs;
       ephemerals.push(ephemeral);
     }
@@ -635,7 +691,8 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     uploads,
     responses,
     views,
-    messages: (channel) => stored.filter((m) => channel === undefined || m.channel === channel).map((m) => ({ ...m })),
+    messages: (channel) =>
+      stored.filter((m) => channel === undefined || m.channel === channel).map((m) => ({ ...m })),
     callsTo: (method) => calls.filter((c) => c.method === method),
     addUser: (user) => {
       users.set(user.id, { ...user });
@@ -656,12 +713,12 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       queue.push({ failure, remaining: times });
       failures.set(method, queue);
     },
-    waitFor: async <T>(predicate: () => T | undefined | null | false, timeoutMs = 5000): Promise<T> => {
+    waitFor: async <T>(predicate: () => Pending<T> | Promise<Pending<T>>, timeoutMs = 5000): Promise<T> => {
       const deadline = Date.now() + timeoutMs;
       let lastError: unknown;
       for (;;) {
         try {
-          const value = predicate();
+          const value = await predicate();
           if (value !== undefined && value !== null && value !== false) return value;
         } catch (err) {
           lastError = err;
@@ -717,7 +774,12 @@ function fail(error: string): ApiResult {
 }
 
 function invalidBlocks(errors: string[]): ApiResult {
-  return { ok: false, error: 'invalid_blocks', errors, response_metadata: { messages: errors.map((e) => `[ERROR] ${e}`) } };
+  return {
+    ok: false,
+    error: 'invalid_blocks',
+    errors,
+    response_metadata: { messages: errors.map((e) => `[ERROR] ${e}`) },
+  };
 }
 
 function messageContent(
@@ -726,7 +788,8 @@ function messageContent(
 ): { text: string; blocks: unknown[]; attachments?: unknown[] } | { error: ApiResult } {
   const text = str(body.text) ?? '';
   if (text.length > MAX_TEXT) return { error: fail('msg_too_long') };
-  if (body.blocks !== undefined && !Array.isArray(body.blocks)) return { error: fail('invalid_blocks_format') };
+  if (body.blocks !== undefined && !Array.isArray(body.blocks))
+    return { error: fail('invalid_blocks_format') };
   if (body.attachments !== undefined && !Array.isArray(body.attachments)) {
     return { error: fail('invalid_attachments') };
   }
@@ -742,7 +805,8 @@ function messageContent(
 function validateBlocks(blocks: unknown, maxBlocks: number, pointer: string): string[] {
   if (!Array.isArray(blocks)) return [`must provide an array [json-pointer:${pointer}]`];
   const errors: string[] = [];
-  if (blocks.length > maxBlocks) errors.push(`no more than ${maxBlocks} items allowed [json-pointer:${pointer}]`);
+  if (blocks.length > maxBlocks)
+    errors.push(`no more than ${maxBlocks} items allowed [json-pointer:${pointer}]`);
   const tooLong = (value: unknown, max: number, at: string): void => {
     if (typeof value === 'string' && value.length > max) {
       errors.push(`must be less than ${max + 1} characters [json-pointer:${at}]`);
@@ -838,7 +902,9 @@ function parseApiBody(contentType: string, raw: Buffer): Body {
 
 async function uploadedBytes(contentType: string, raw: Buffer): Promise<Buffer> {
   if (!contentType.toLowerCase().startsWith('multipart/form-data')) return raw;
-  const form = await new Response(new Uint8Array(raw), { headers: { 'content-type': contentType } }).formData();
+  const form = await new Response(new Uint8Array(raw), {
+    headers: { 'content-type': contentType },
+  }).formData();
   for (const [, value] of form) {
     if (typeof value !== 'string') return Buffer.from(await value.arrayBuffer());
   }
@@ -855,7 +921,12 @@ function readAll(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-function sendJson(res: ServerResponse, status: number, payload: unknown, headers: Record<string, string> = {}): void {
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  payload: unknown,
+  headers: Record<string, string> = {},
+): void {
   const data = JSON.stringify(payload);
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',

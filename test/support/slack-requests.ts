@@ -89,7 +89,9 @@ export function signSlackRequest(
   rawBody: string,
   timestampSeconds: number = Math.floor(Date.now() / 1000),
 ): SlackSignatureHeaders {
-  const digest = createHmac('sha256', signingSecret).update(`v0:${timestampSeconds}:${rawBody}`).digest('hex');
+  const digest = createHmac('sha256', signingSecret)
+    .update(`v0:${timestampSeconds}:${rawBody}`)
+    .digest('hex');
   return { 'x-slack-signature': `v0=${digest}`, 'x-slack-request-timestamp': String(timestampSeconds) };
 }
 
@@ -121,7 +123,12 @@ export async function sendSignedRequest(
   });
   const body = await res.text();
   const elapsedMs = performance.now() - started;
-  const result: SlackHttpResult = { status: res.status, body, headers: Object.fromEntries(res.headers), elapsedMs };
+  const result: SlackHttpResult = {
+    status: res.status,
+    body,
+    headers: Object.fromEntries(res.headers),
+    elapsedMs,
+  };
   if ((res.headers.get('content-type') ?? '').includes('json') && body !== '') {
     try {
       result.json = JSON.parse(body);
@@ -153,7 +160,13 @@ export function sendSlashCommand(
     ['response_url', fields.response_url ?? UNSET_RESPONSE_URL],
     ['trigger_id', fields.trigger_id ?? triggerId()],
   ]);
-  return sendSignedRequest(endpointUrl, signingSecret, form.toString(), 'application/x-www-form-urlencoded', opts);
+  return sendSignedRequest(
+    endpointUrl,
+    signingSecret,
+    form.toString(),
+    'application/x-www-form-urlencoded',
+    opts,
+  );
 }
 
 export function sendBlockActions(
@@ -253,7 +266,13 @@ function sendPayload(
   opts: SlackRequestOptions,
 ): Promise<SlackHttpResult> {
   const form = new URLSearchParams({ payload: JSON.stringify(payload) });
-  return sendSignedRequest(endpointUrl, signingSecret, form.toString(), 'application/x-www-form-urlencoded', opts);
+  return sendSignedRequest(
+    endpointUrl,
+    signingSecret,
+    form.toString(),
+    'application/x-www-form-urlencoded',
+    opts,
+  );
 }
 
 function payloadUser(user: PayloadUser): { id: string; username: string; name: string; team_id: string } {

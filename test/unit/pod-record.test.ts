@@ -96,7 +96,10 @@ describe('resolveWorkload', () => {
   });
 
   it('reports a bare pod as kind Pod named after the pod', () => {
-    expect(resolveWorkload('shop', undefined, EMPTY, { name: 'debug' })).toEqual({ kind: 'Pod', name: 'debug' });
+    expect(resolveWorkload('shop', undefined, EMPTY, { name: 'debug' })).toEqual({
+      kind: 'Pod',
+      name: 'debug',
+    });
     expect(resolveWorkload('shop', [], EMPTY, { name: 'debug' })).toEqual({ kind: 'Pod', name: 'debug' });
   });
 
@@ -167,7 +170,11 @@ describe('addOwners', () => {
       ],
       'ReplicaSet',
     );
-    addOwners(owners, [{ metadata: { name: 'b-1', namespace: 'ops', ownerReferences: [ref('CronJob', 'b')] } }], 'Job');
+    addOwners(
+      owners,
+      [{ metadata: { name: 'b-1', namespace: 'ops', ownerReferences: [ref('CronJob', 'b')] } }],
+      'Job',
+    );
     expect([...owners]).toEqual([
       ['shop/ReplicaSet/web-1', { kind: 'Deployment', name: 'web' }],
       ['shop/ReplicaSet/solo', null],
@@ -236,8 +243,16 @@ describe('toPodRecord', () => {
           phase: 'Running',
           // Deliberately out of order: matching is by name, never by position.
           containerStatuses: [
-            { name: 'sidecar', imageID: `docker.io/envoyproxy/envoy@sha256:${HEX_B}`, state: { waiting: {} } },
-            { name: 'app', imageID: `ghcr.io/acme/app@sha256:${HEX_A}`, state: { running: { startedAt: 't1' } } },
+            {
+              name: 'sidecar',
+              imageID: `docker.io/envoyproxy/envoy@sha256:${HEX_B}`,
+              state: { waiting: {} },
+            },
+            {
+              name: 'app',
+              imageID: `ghcr.io/acme/app@sha256:${HEX_A}`,
+              state: { running: { startedAt: 't1' } },
+            },
           ],
           initContainerStatuses: [
             {
@@ -246,7 +261,9 @@ describe('toPodRecord', () => {
               state: { terminated: { startedAt: 't0', exitCode: 0 } },
             },
           ],
-          ephemeralContainerStatuses: [{ name: 'debugger', imageID: '', state: { waiting: { reason: 'x' } } }],
+          ephemeralContainerStatuses: [
+            { name: 'debugger', imageID: '', state: { waiting: { reason: 'x' } } },
+          ],
         },
       }),
       'c',
@@ -307,7 +324,10 @@ describe('toPodRecord', () => {
       'e',
       EMPTY,
     );
-    expect(record?.containers[0]).toMatchObject({ configId: `sha256:${HEX_B}`, imageID: `docker://sha256:${HEX_B}` });
+    expect(record?.containers[0]).toMatchObject({
+      configId: `sha256:${HEX_B}`,
+      imageID: `docker://sha256:${HEX_B}`,
+    });
     expect(record?.containers[0]?.digest).toBeUndefined();
   });
 
@@ -334,7 +354,9 @@ describe('toPodRecord', () => {
       pod({
         status: {
           phase: 'Pending',
-          containerStatuses: [{ name: 'app', imageID: '', state: { waiting: { reason: 'ContainerCreating' } } }],
+          containerStatuses: [
+            { name: 'app', imageID: '', state: { waiting: { reason: 'ContainerCreating' } } },
+          ],
         },
       }),
       'c',
@@ -355,7 +377,13 @@ describe('toPodRecord', () => {
     const record = toPodRecord(pod({ status: undefined }), 'c', 'e', EMPTY);
     expect(record?.phase).toBeUndefined();
     expect(record?.containers).toEqual([
-      { name: 'app', type: 'container', image: 'nginx:1.25', repository: 'docker.io/library/nginx', tag: '1.25' },
+      {
+        name: 'app',
+        type: 'container',
+        image: 'nginx:1.25',
+        repository: 'docker.io/library/nginx',
+        tag: '1.25',
+      },
     ]);
   });
 
@@ -425,10 +453,12 @@ describe('toPodRecord', () => {
       name: 'p',
       uid: 'u',
       workload: { kind: 'Pod', name: 'p' },
-      containers: [{ name: 'ok', type: 'container', image: 'redis:7', repository: 'docker.io/library/redis', tag: '7' }],
+      containers: [
+        { name: 'ok', type: 'container', image: 'redis:7', repository: 'docker.io/library/redis', tag: '7' },
+      ],
     });
-    expect(toPodRecord({ metadata: { name: 'p', namespace: 'n', uid: 'u' } }, 'c', 'e', EMPTY)?.containers).toEqual(
-      [],
-    );
+    expect(
+      toPodRecord({ metadata: { name: 'p', namespace: 'n', uid: 'u' } }, 'c', 'e', EMPTY)?.containers,
+    ).toEqual([]);
   });
 });

@@ -1,0 +1,31 @@
+# syntax=docker/dockerfile:1
+# scope: one image for the bot and the worker (the command picks the role).
+# Node 24 runs the TypeScript sources directly (type stripping), so there is no build step: the image holds
+# src/, package.json and the production dependencies installed from the lockfile.
+#
+# Base image: pinned by tag here. In production pin it by digest as well so a re-pushed tag cannot change what
+# you run, e.g.  FROM node:24-bookworm-slim@sha256:<digest>   (docker buildx imagetools inspect node:24-bookworm-slim)
+ARG NODE_IMAGE=node:24-bookworm-slim
+
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+# Exactly the lockfile, no devDependencies, and no install scripts: the only dependency that has one
+# (msgpackr-extract, an optional native speed-up of BullMQ) is denied and BullMQ uses its pure-JS fallback.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+  && npm cache clean --force
+
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+# Files stay owned by root and read-only for the runtime user: the process cannot modify its own code.
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json ./
+COPY src ./src
+# The official image's unprivileged user (uid 1000).
+USER node
+# 3000: Slack requests (HTTP mode); 9464: /healthz, /readyz, /metrics.
+EXPOSE 3000 9464
+# No HEALTHCHECK: docker-compose and Kubernetes probe /readyz and /healthz on :9464 themselves.
+# Run `node src/main.ts worker` for the worker (see docker-compose.yml and deploy/kubernetes/).
+CMD ["node", "src/main.ts", "bot"]
