@@ -49,7 +49,9 @@ export async function runDemo(argv: string[]): Promise<number> {
     redis = await startRedisServer();
   } catch (err) {
     say(`\nThe demo needs redis-server: ${(err as Error).message}`);
-    say('Install it with:  sudo apt-get install -y redis-server   (or brew install redis), then run ./run demo again.');
+    say(
+      'Install it with:  sudo apt-get install -y redis-server   (or brew install redis), then run ./run demo again.',
+    );
     await cleanup();
     return 1;
   }
@@ -67,7 +69,13 @@ export async function runDemo(argv: string[]): Promise<number> {
       fakes.set(c.name, fake);
       cleanups.push(() => fake.close());
     }
-    clusters.push({ name: c.name, environment: c.environment, kubeconfig, context: c.name, timeoutSeconds: 3 });
+    clusters.push({
+      name: c.name,
+      environment: c.environment,
+      kubeconfig,
+      context: c.name,
+      timeoutSeconds: 3,
+    });
   }
   const slack = await startFakeSlack();
   slack.addChannel({ id: CHANNEL, name: 'inc-vendor-compromise' });
@@ -75,7 +83,14 @@ export async function runDemo(argv: string[]): Promise<number> {
 
   const logFile = join(dir, 'scope.log');
   const config = parseConfig({
-    slack: { mode: 'http', botToken: slack.botToken, signingSecret: SECRET, apiUrl: slack.apiUrl, port: 0, host: '127.0.0.1' },
+    slack: {
+      mode: 'http',
+      botToken: slack.botToken,
+      signingSecret: SECRET,
+      apiUrl: slack.apiUrl,
+      port: 0,
+      host: '127.0.0.1',
+    },
     redis: { url: redis.url, prefix: '{scope-demo}' },
     clusters,
     access: { allowedChannels: [CHANNEL] },
@@ -162,7 +177,10 @@ export async function runDemo(argv: string[]): Promise<number> {
         () =>
           slack.calls
             .slice(before)
-            .find((call) => (call.method === 'chat.postMessage' || call.method === 'chat.update') && call.status === 200),
+            .find(
+              (call) =>
+                (call.method === 'chat.postMessage' || call.method === 'chat.update') && call.status === 200,
+            ),
         20_000,
       )
       .catch(() => undefined);
@@ -178,7 +196,8 @@ export async function runDemo(argv: string[]): Promise<number> {
     say(`#inc-vendor-compromise  scope ${dim(`(${new Date().toISOString().slice(11, 19)} UTC)`)}`);
     say(renderBlocks(msg.blocks, color, buttons));
     const uploads = slack.uploads.filter((u) => u.thread_ts === msg.ts);
-    for (const u of uploads) say(dim(`📎 ${u.filename} (${u.text.split('\n').length - 1} rows) in the thread`));
+    for (const u of uploads)
+      say(dim(`📎 ${u.filename} (${u.text.split('\n').length - 1} rows) in the thread`));
     say('');
     return true;
   };
@@ -187,7 +206,11 @@ export async function runDemo(argv: string[]): Promise<number> {
     if (values.script !== undefined) {
       for (const line of values.script.split(';')) if (!(await runLine(line))) break;
     } else {
-      const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY === true });
+      const rl = createInterface({
+        input: process.stdin,
+        output: process.stdout,
+        terminal: process.stdin.isTTY === true,
+      });
       if (process.stdin.isTTY) {
         rl.setPrompt('scope> ');
         rl.prompt();

@@ -27,7 +27,9 @@ function agent(nodes: string[], digest: string, startTime: string): KubeObject[]
     daemonSet: 'vendor-agent',
     nodes,
     startTime,
-    containers: [{ name: 'agent', image: AGENT, imageID: `registry.example.com/vendor/agent@sha256:${hex(digest)}` }],
+    containers: [
+      { name: 'agent', image: AGENT, imageID: `registry.example.com/vendor/agent@sha256:${hex(digest)}` },
+    ],
   }).objects;
 }
 
@@ -68,7 +70,13 @@ function paymentsApi(digest: string, replicas: number, startTime: string, hash: 
     replicaSetHash: hash,
     replicas,
     startTime,
-    containers: [{ name: 'api', image: BASE, imageID: `registry.example.com/platform/payments-api@sha256:${hex(digest)}` }],
+    containers: [
+      {
+        name: 'api',
+        image: BASE,
+        imageID: `registry.example.com/platform/payments-api@sha256:${hex(digest)}`,
+      },
+    ],
   }).objects;
 }
 

@@ -1,8 +1,20 @@
 /** Renders Slack Block Kit JSON (as the fake Slack received it) for a terminal, listing buttons by number. */
 export type ConsoleButton = { action_id: string; value: string; label: string };
 
+const EMOJI: Record<string, string> = {
+  warning: '⚠️ ',
+  mag: '🔍',
+  rotating_light: '🚨',
+  package: '📦',
+  hourglass_flowing_sand: '⏳',
+  round_pushpin: '📍',
+  white_check_mark: '✅',
+  x: '❌',
+};
+
 function unescape(s: string): string {
   return s
+    .replace(/:([a-z_]+):/g, (m, name: string) => EMOJI[name] ?? m)
     .replace(/\u200B/g, '')
     .replace(/<@([A-Z0-9]+)>/g, '@$1')
     .replace(/<(https?:[^|>]+)\|([^>]+)>/g, '$2 ($1)')
@@ -14,7 +26,9 @@ function unescape(s: string): string {
 function mrkdwn(s: string, color: boolean): string {
   const text = unescape(s);
   if (!color) return text.replace(/\*([^*\n]+)\*/g, '$1').replace(/`([^`\n]+)`/g, '$1');
-  return text.replace(/\*([^*\n]+)\*/g, '\u001b[1m$1\u001b[22m').replace(/`([^`\n]+)`/g, '\u001b[36m$1\u001b[39m');
+  return text
+    .replace(/\*([^*\n]+)\*/g, '\u001b[1m$1\u001b[22m')
+    .replace(/`([^`\n]+)`/g, '\u001b[36m$1\u001b[39m');
 }
 
 export function renderBlocks(blocks: unknown[], color: boolean, buttons: ConsoleButton[]): string {
@@ -28,10 +42,13 @@ export function renderBlocks(blocks: unknown[], color: boolean, buttons: Console
         break;
       case 'section':
         if (text) out.push(mrkdwn(text, color));
-        for (const f of (b.fields as Array<{ text: string }> | undefined) ?? []) out.push(mrkdwn(f.text, color).replace('\n', ': '));
+        for (const f of (b.fields as Array<{ text: string }> | undefined) ?? [])
+          out.push(mrkdwn(f.text, color).replace('\n', ': '));
         break;
       case 'context': {
-        const t = ((b.elements as Array<{ text?: string }>) ?? []).map((e) => mrkdwn(e.text ?? '', color)).join(' ');
+        const t = ((b.elements as Array<{ text?: string }>) ?? [])
+          .map((e) => mrkdwn(e.text ?? '', color))
+          .join(' ');
         out.push(color ? `\u001b[2m${t}\u001b[22m` : t);
         break;
       }
@@ -45,7 +62,9 @@ export function renderBlocks(blocks: unknown[], color: boolean, buttons: Console
             value: String(e.value ?? ''),
             label: String((e.text as { text?: string } | undefined)?.text ?? e.action_id),
           });
-          out.push(`  [${buttons.length}] ${buttons[buttons.length - 1]?.label}   (type: press ${buttons.length})`);
+          out.push(
+            `  [${buttons.length}] ${buttons[buttons.length - 1]?.label}   (type: press ${buttons.length})`,
+          );
         }
         break;
     }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { load as loadYaml } from 'js-yaml';
+import { loadAll as loadYamlDocuments } from 'js-yaml';
 import { z } from 'zod';
 import { ScopeError } from './errors.ts';
 
@@ -102,13 +102,14 @@ const schema = z
       .default({ allowedChannels: ['*'], approvers: { users: [], usergroups: [] } }),
     inventory: z
       .object({
+        collect: z.boolean().default(true),
         historyDays: z.number().int().min(1).max(3650).default(90),
         resyncMinutes: z.number().int().min(1).default(30),
         pageSize: z.number().int().min(10).max(5000).default(500),
         clusterParallelism: z.number().int().min(1).max(64).default(8),
       })
       .strict()
-      .default({ historyDays: 90, resyncMinutes: 30, pageSize: 500, clusterParallelism: 8 }),
+      .default({ collect: true, historyDays: 90, resyncMinutes: 30, pageSize: 500, clusterParallelism: 8 }),
     http: z
       .object({
         port: z.number().int().min(0).max(65535).default(9464),
@@ -188,7 +189,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, file = env.SCOP
       throw new ScopeError('CONFIG_INVALID', `cannot read config file ${file}: ${(err as Error).message}`);
     }
     try {
-      raw = (loadYaml(text) as Record<string, unknown> | null) ?? {};
+      // js-yaml 5 throws on a file with no document (empty, or only comments); that means "no settings".
+      const docs = loadYamlDocuments(text);
+      if (docs.length > 1) throw new Error('expected a single document in the stream, but found more');
+      raw = (docs[0] as Record<string, unknown> | null | undefined) ?? {};
     } catch (err) {
       throw new ScopeError(
         'CONFIG_INVALID',

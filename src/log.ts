@@ -43,9 +43,15 @@ export function createLogger(
             args.map((a) => (typeof a === 'string' ? scrubSecrets(a) : a)) as Parameters<typeof method>,
           );
         },
+        // The whole serialised line, so token shapes in error stacks and causes, a bare Error's message
+        // (which pino copies into msg) and nested fields such as URLs are caught too.
+        streamWrite: scrubSecrets,
       },
       serializers: {
-        err: (err: Error) => ({ ...pino.stdSerializers.err(err), message: scrubSecrets(err.message ?? '') }),
+        err: (err: unknown) =>
+          err instanceof Error
+            ? { ...pino.stdSerializers.err(err), message: scrubSecrets(err.message ?? '') }
+            : err,
       },
     },
     destination,

@@ -61,8 +61,9 @@ export function startCommandWorker(
     }
   };
 
+  const connection = c.connect();
   const worker = new Worker<CommandJobData, CommandJobResult>(COMMAND_QUEUE, processor, {
-    connection: c.connect(),
+    connection,
     prefix: config.redis.prefix,
     concurrency: config.worker.concurrency,
     lockDuration: config.worker.lockDurationMs,
@@ -87,6 +88,7 @@ export function startCommandWorker(
     worker,
     close: async () => {
       await worker.close();
+      await connection.quit().catch(() => connection.disconnect());
     },
   };
 }

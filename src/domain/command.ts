@@ -195,7 +195,7 @@ export function describeCommand(cmd: Command): string {
     case 'status':
       return 'status';
     case 'digest':
-      return `digest ${cmd.query.kind === 'digest-prefix' ? cmd.query.prefix : cmd.query.kind === 'digest' ? cmd.query.digest : `${cmd.query.ref.repository}@${cmd.query.ref.digest}`}`;
+      return `digest ${cmd.query.kind === 'digest-prefix' ? cmd.query.prefix : cmd.query.kind === 'digest' ? cmd.query.digest : `${cmd.query.ref.registry}/${cmd.query.ref.repository}@${cmd.query.ref.digest}`}`;
     case 'image':
       return `image ${cmd.query.registry}/${cmd.query.repository}${cmd.query.tag ? `:${cmd.query.tag}` : ''}`;
     case 'where':

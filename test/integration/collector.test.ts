@@ -107,7 +107,11 @@ async function configFor(f: FakeKube, overrides: Partial<ClusterConfig> = {}): P
   };
 }
 
-function fleet(clusters: ClusterConfig[], writer: InventoryWriter, extra: Partial<ConstructorParameters<typeof FleetCollector>[2]> = {}) {
+function fleet(
+  clusters: ClusterConfig[],
+  writer: InventoryWriter,
+  extra: Partial<ConstructorParameters<typeof FleetCollector>[2]> = {},
+) {
   const f = new FleetCollector(clusters, writer, {
     pageSize: 100,
     clusterParallelism: 4,
@@ -139,14 +143,42 @@ describe('FleetCollector.syncOnce', () => {
   it('lists several clusters from one multi-context kubeconfig and writes each', async () => {
     const a = await fake('prod-eu');
     const b = await fake('stage-us');
-    a.load(makeDeploymentChain({ namespace: 'shop', deployment: 'web', replicas: 3, containers: [{ name: 'app', image: 'nginx:1.27' }] }).objects);
-    b.load(makeStatefulSetChain({ namespace: 'db', statefulSet: 'pg', replicas: 2, containers: [{ name: 'pg', image: 'postgres:16' }] }).objects);
+    a.load(
+      makeDeploymentChain({
+        namespace: 'shop',
+        deployment: 'web',
+        replicas: 3,
+        containers: [{ name: 'app', image: 'nginx:1.27' }],
+      }).objects,
+    );
+    b.load(
+      makeStatefulSetChain({
+        namespace: 'db',
+        statefulSet: 'pg',
+        replicas: 2,
+        containers: [{ name: 'pg', image: 'postgres:16' }],
+      }).objects,
+    );
     const path = await writeMultiKubeconfig(join(dir, 'multi.kubeconfig'), [a, b]);
     const writer = new MemoryWriter();
     const syncs = await fleet(
       [
-        { name: 'prod-eu', environment: 'production', kubeconfig: path, context: 'prod-eu', inCluster: false, timeoutSeconds: 5 },
-        { name: 'stage-us', environment: 'staging', kubeconfig: path, context: 'stage-us', inCluster: false, timeoutSeconds: 5 },
+        {
+          name: 'prod-eu',
+          environment: 'production',
+          kubeconfig: path,
+          context: 'prod-eu',
+          inCluster: false,
+          timeoutSeconds: 5,
+        },
+        {
+          name: 'stage-us',
+          environment: 'staging',
+          kubeconfig: path,
+          context: 'stage-us',
+          inCluster: false,
+          timeoutSeconds: 5,
+        },
       ],
       writer,
     ).syncOnce();
@@ -156,7 +188,9 @@ describe('FleetCollector.syncOnce', () => {
       ['stage-us', 'staging', true, 2],
     ]);
     expect(writer.syncs).toHaveLength(2);
-    expect(writer.pods('prod-eu').map((p) => p.workload)).toEqual(Array(3).fill({ kind: 'Deployment', name: 'web' }));
+    expect(writer.pods('prod-eu').map((p) => p.workload)).toEqual(
+      Array(3).fill({ kind: 'Deployment', name: 'web' }),
+    );
     expect(writer.pods('stage-us').map((p) => [p.environment, p.name, p.workload.kind])).toEqual([
       ['staging', 'pg-0', 'StatefulSet'],
       ['staging', 'pg-1', 'StatefulSet'],
@@ -174,7 +208,13 @@ describe('FleetCollector.syncOnce', () => {
     const f = await fake('paged');
     const pods: KubeObject[] = [];
     for (let i = 0; i < 170; i++) {
-      pods.push(makePod({ namespace: `ns-${i % 7}`, name: `pod-${i}`, containers: [{ name: 'c', image: `ghcr.io/acme/app-${i % 5}:1` }] }));
+      pods.push(
+        makePod({
+          namespace: `ns-${i % 7}`,
+          name: `pod-${i}`,
+          containers: [{ name: 'c', image: `ghcr.io/acme/app-${i % 5}:1` }],
+        }),
+      );
     }
     f.load(pods);
     const writer = new MemoryWriter();
@@ -195,7 +235,11 @@ describe('FleetCollector.syncOnce', () => {
     const orphanRs: KubeObject = {
       apiVersion: 'apps/v1',
       kind: 'ReplicaSet',
-      metadata: { name: 'orphan-abc12', namespace: 'misc', uid: fixtureUid('ReplicaSet', 'misc', 'orphan-abc12') },
+      metadata: {
+        name: 'orphan-abc12',
+        namespace: 'misc',
+        uid: fixtureUid('ReplicaSet', 'misc', 'orphan-abc12'),
+      },
       spec: { replicas: 1 },
     };
     const rolloutRs: KubeObject = {
@@ -205,24 +249,56 @@ describe('FleetCollector.syncOnce', () => {
         name: 'canary-5f6d7',
         namespace: 'misc',
         uid: 'rs-rollout-uid',
-        ownerReferences: [{ apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', name: 'canary', uid: 'ro-uid', controller: true }],
+        ownerReferences: [
+          {
+            apiVersion: 'argoproj.io/v1alpha1',
+            kind: 'Rollout',
+            name: 'canary',
+            uid: 'ro-uid',
+            controller: true,
+          },
+        ],
       },
       spec: { replicas: 1 },
     };
     const rsRef = (rs: KubeObject) => [
-      { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rs.metadata.name, uid: rs.metadata.uid!, controller: true },
+      {
+        apiVersion: 'apps/v1',
+        kind: 'ReplicaSet',
+        name: rs.metadata.name,
+        uid: rs.metadata.uid!,
+        controller: true,
+      },
     ];
     f.load([
-      ...makeDeploymentChain({ namespace: 'shop', deployment: 'web', replicaSetHash: '7d4b9c6f8d', containers: c }).objects,
+      ...makeDeploymentChain({
+        namespace: 'shop',
+        deployment: 'web',
+        replicaSetHash: '7d4b9c6f8d',
+        containers: c,
+      }).objects,
       ...makeCronJobChain({ namespace: 'ops', cronJob: 'backup', containers: c }).objects,
       ...makeJobChain({ namespace: 'ops', job: 'migrate', containers: c }).objects,
       ...makeStatefulSetChain({ namespace: 'db', statefulSet: 'pg', containers: c }).objects,
-      ...makeDaemonSetChain({ namespace: 'kube-system', daemonSet: 'agent', nodes: ['n1'], containers: c }).objects,
+      ...makeDaemonSetChain({ namespace: 'kube-system', daemonSet: 'agent', nodes: ['n1'], containers: c })
+        .objects,
       makePod({ namespace: 'misc', name: 'debug', containers: c }),
       orphanRs,
-      makePod({ namespace: 'misc', name: 'orphan-abc12-x', containers: c, ownerReferences: rsRef(orphanRs), labels: { 'pod-template-hash': 'abc12' } }),
+      makePod({
+        namespace: 'misc',
+        name: 'orphan-abc12-x',
+        containers: c,
+        ownerReferences: rsRef(orphanRs),
+        labels: { 'pod-template-hash': 'abc12' },
+      }),
       rolloutRs,
-      makePod({ namespace: 'misc', name: 'canary-5f6d7-y', containers: c, ownerReferences: rsRef(rolloutRs), labels: { 'rollouts-pod-template-hash': '5f6d7' } }),
+      makePod({
+        namespace: 'misc',
+        name: 'canary-5f6d7-y',
+        containers: c,
+        ownerReferences: rsRef(rolloutRs),
+        labels: { 'rollouts-pod-template-hash': '5f6d7' },
+      }),
     ]);
     const writer = new MemoryWriter();
     await fleet([await configFor(f)], writer).syncOnce();
@@ -241,19 +317,35 @@ describe('FleetCollector.syncOnce', () => {
       'ops Job/migrate',
       'shop Deployment/web',
     ]);
-    const ownerLists = f.requests.filter((r) => r.path === '/apis/apps/v1/replicasets' || r.path === '/apis/batch/v1/jobs');
+    const ownerLists = f.requests.filter(
+      (r) => r.path === '/apis/apps/v1/replicasets' || r.path === '/apis/batch/v1/jobs',
+    );
     expect(ownerLists).toHaveLength(2);
   });
 
   it('names Deployments from pod labels when ReplicaSets and Jobs may not be listed', async () => {
     const f = await fake('no-rbac-owners');
-    f.load(makeDeploymentChain({ namespace: 'shop', deployment: 'web', containers: [{ name: 'a', image: 'nginx' }] }).objects);
-    f.load(makeCronJobChain({ namespace: 'ops', cronJob: 'backup', containers: [{ name: 'a', image: 'nginx' }] }).objects);
+    f.load(
+      makeDeploymentChain({
+        namespace: 'shop',
+        deployment: 'web',
+        containers: [{ name: 'a', image: 'nginx' }],
+      }).objects,
+    );
+    f.load(
+      makeCronJobChain({ namespace: 'ops', cronJob: 'backup', containers: [{ name: 'a', image: 'nginx' }] })
+        .objects,
+    );
     f.setFault({ status: 403, pathIncludes: '/apis/' });
     const writer = new MemoryWriter();
     const [sync] = await fleet([await configFor(f)], writer).syncOnce();
     expect(sync).toMatchObject({ ok: true, pods: 2 });
-    expect(writer.pods('no-rbac-owners').map((p) => p.workload.kind).sort()).toEqual(['Deployment', 'Job']);
+    expect(
+      writer
+        .pods('no-rbac-owners')
+        .map((p) => p.workload.kind)
+        .sort(),
+    ).toEqual(['Deployment', 'Job']);
   });
 
   it('reports 403, 500, a hanging API server, bad credentials and a dead endpoint per cluster while the others are written', async () => {
@@ -264,17 +356,28 @@ describe('FleetCollector.syncOnce', () => {
     const unauthorized = await fake('unauthorized');
     const dead = await fake('dead');
     for (const f of [good, forbidden, broken, hanging, unauthorized]) {
-      f.load(makeDeploymentChain({ namespace: 'shop', deployment: 'web', replicas: 2, containers: [{ name: 'a', image: 'nginx' }] }).objects);
+      f.load(
+        makeDeploymentChain({
+          namespace: 'shop',
+          deployment: 'web',
+          replicas: 2,
+          containers: [{ name: 'a', image: 'nginx' }],
+        }).objects,
+      );
     }
     forbidden.setFault({
       status: 403,
-      message: 'pods is forbidden: User "system:serviceaccount:scope:scope" cannot list resource "pods" in API group "" at the cluster scope',
+      message:
+        'pods is forbidden: User "system:serviceaccount:scope:scope" cannot list resource "pods" in API group "" at the cluster scope',
     });
     broken.setFault({ status: 500 });
     hanging.setFault({ hang: true });
     const badTokenPath = join(dir, 'unauthorized-bad.kubeconfig');
     const badToken = 'not-the-right-token-0123456789';
-    await writeFile(badTokenPath, unauthorized.kubeconfigYaml().replace(JSON.stringify(unauthorized.token), JSON.stringify(badToken)));
+    await writeFile(
+      badTokenPath,
+      unauthorized.kubeconfigYaml().replace(JSON.stringify(unauthorized.token), JSON.stringify(badToken)),
+    );
     const deadConfig = await configFor(dead);
     await dead.close();
 
@@ -326,7 +429,13 @@ describe('FleetCollector.syncOnce', () => {
     const writer = new MemoryWriter();
     const syncs = await fleet(
       [
-        { name: 'nofile', environment: 'x', kubeconfig: join(dir, 'does-not-exist'), inCluster: false, timeoutSeconds: 1 },
+        {
+          name: 'nofile',
+          environment: 'x',
+          kubeconfig: join(dir, 'does-not-exist'),
+          inCluster: false,
+          timeoutSeconds: 1,
+        },
         { ...(await configFor(f)), name: 'nocontext', context: 'nope' },
       ],
       writer,
@@ -341,7 +450,13 @@ describe('FleetCollector list + watch', () => {
   it('applies a rollout through the watch (upsert new pods, remove old) without re-listing', async () => {
     const f = await fake('watched');
     const c = [{ name: 'app', image: 'ghcr.io/acme/web:1.0' }];
-    const v1 = makeDeploymentChain({ namespace: 'shop', deployment: 'web', replicas: 2, replicaSetHash: 'aaaa1', containers: c });
+    const v1 = makeDeploymentChain({
+      namespace: 'shop',
+      deployment: 'web',
+      replicas: 2,
+      replicaSetHash: 'aaaa1',
+      containers: c,
+    });
     f.load(v1.objects);
     const writer = new MemoryWriter();
     const collector = fleet([await configFor(f)], writer);
@@ -363,7 +478,10 @@ describe('FleetCollector list + watch', () => {
     for (const p of v2.pods) f.create(p);
     for (const p of v1.pods) f.remove('v1', 'Pod', 'shop', p.metadata.name);
 
-    await waitFor('rollout applied', () => writer.pods('watched').length === 2 && writer.removes.length === 2);
+    await waitFor(
+      'rollout applied',
+      () => writer.pods('watched').length === 2 && writer.removes.length === 2,
+    );
     const pods = writer.pods('watched');
     expect(pods.map((p) => p.name).sort()).toEqual(v2.pods.map((p) => p.metadata.name).sort());
     expect(pods.every((p) => p.workload.kind === 'Deployment' && p.workload.name === 'web')).toBe(true);
@@ -390,7 +508,11 @@ describe('FleetCollector list + watch', () => {
     await waitFor('initial sync', () => writer.syncs.some((s) => s.ok));
     await waitFor('watch open', () => f.activeWatches === 1);
 
-    const chain = makeCronJobChain({ namespace: 'ops', cronJob: 'nightly', containers: [{ name: 'a', image: 'busybox:1.36' }] });
+    const chain = makeCronJobChain({
+      namespace: 'ops',
+      cronJob: 'nightly',
+      containers: [{ name: 'a', image: 'busybox:1.36' }],
+    });
     for (const o of chain.objects) f.create(o);
     await waitFor('cron pod', () => writer.pods('cron').length === 1);
     expect(writer.pods('cron')[0]!.workload).toEqual({ kind: 'CronJob', name: 'nightly' });
@@ -399,7 +521,14 @@ describe('FleetCollector list + watch', () => {
 
   it('recovers from 410 Gone by re-listing', async () => {
     const f = await fake('expiring');
-    f.load(makeDeploymentChain({ namespace: 'shop', deployment: 'web', replicas: 2, containers: [{ name: 'a', image: 'nginx' }] }).objects);
+    f.load(
+      makeDeploymentChain({
+        namespace: 'shop',
+        deployment: 'web',
+        replicas: 2,
+        containers: [{ name: 'a', image: 'nginx' }],
+      }).objects,
+    );
     const writer = new MemoryWriter();
     const collector = fleet([await configFor(f)], writer);
     collector.start();
@@ -420,7 +549,13 @@ describe('FleetCollector list + watch', () => {
 
   it('records a failed watch, backs off, and re-lists once the cluster answers again', async () => {
     const f = await fake('flaky');
-    f.load(makeDeploymentChain({ namespace: 'shop', deployment: 'web', containers: [{ name: 'a', image: 'nginx' }] }).objects);
+    f.load(
+      makeDeploymentChain({
+        namespace: 'shop',
+        deployment: 'web',
+        containers: [{ name: 'a', image: 'nginx' }],
+      }).objects,
+    );
     const writer = new MemoryWriter();
     const collector = fleet([await configFor(f)], writer);
     collector.start();
@@ -430,7 +565,9 @@ describe('FleetCollector list + watch', () => {
     f.setFault({ status: 503 });
     f.dropWatches();
     await waitFor('failures recorded', () => writer.syncsOf('flaky').filter((s) => !s.ok).length >= 2);
-    expect(writer.syncsOf('flaky').filter((s) => !s.ok)[0]).toMatchObject({ errorCode: 'UPSTREAM_UNAVAILABLE' });
+    expect(writer.syncsOf('flaky').filter((s) => !s.ok)[0]).toMatchObject({
+      errorCode: 'UPSTREAM_UNAVAILABLE',
+    });
     f.clearFaults();
     await waitFor('recovered', () => writer.syncs.at(-1)?.ok === true && writer.replacesOf('flaky') === 2);
     await waitFor('watch reopened', () => f.activeWatches === 1);
@@ -446,7 +583,10 @@ describe('FleetCollector list + watch', () => {
     writer.failWrites = true;
     f.create(makePod({ namespace: 'a', name: 'p', containers: [{ name: 'a', image: 'nginx' }] }));
     await waitFor('failure', () => writer.syncs.some((s) => !s.ok));
-    expect(writer.syncs.find((s) => !s.ok)).toMatchObject({ errorCode: 'INTERNAL', error: expect.stringMatching(/redis down/) });
+    expect(writer.syncs.find((s) => !s.ok)).toMatchObject({
+      errorCode: 'INTERNAL',
+      error: expect.stringMatching(/redis down/),
+    });
     writer.failWrites = false;
     await waitFor('re-listed', () => writer.pod('redis-down', 'a', 'p') !== undefined);
   });
@@ -487,7 +627,8 @@ describe('ClusterCollector and KubeCluster', () => {
     const f = await fake('raw-watch');
     const cluster = new KubeCluster(await configFor(f));
     const pages = [];
-    for await (const page of cluster.listPods({ pageSize: 10, signal: AbortSignal.timeout(5000) })) pages.push(page);
+    for await (const page of cluster.listPods({ pageSize: 10, signal: AbortSignal.timeout(5000) }))
+      pages.push(page);
     const rv = pages[0]!.resourceVersion;
     const seen: string[] = [];
     const abort = new AbortController();
