@@ -59,7 +59,9 @@ function block(b: Block): SlackBlock[] {
       const chunks: string[] = [];
       let current = '';
       for (const item of b.items) {
-        const line = `• ${item.map(span).join('')}`;
+        // One item longer than a section would otherwise be pushed whole, and Slack rejects the message.
+        const full = `• ${item.map(span).join('')}`;
+        const line = full.length > SECTION_LIMIT ? `${full.slice(0, SECTION_LIMIT - 1)}…` : full;
         if (current.length + line.length + 1 > SECTION_LIMIT && current) {
           chunks.push(current);
           current = '';
