@@ -2,7 +2,7 @@ import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Notifier } from './adapters/slack-notifier.ts';
 import type { Container } from './container.ts';
 import { describeCommand } from './domain/command.ts';
-import { isUserFacing, ScopeError } from './errors.ts';
+import { isUserFacing, ScopeError, type UserFacingError } from './errors.ts';
 import { COMMAND_QUEUE, type CommandJobData } from './jobs/definitions.ts';
 import { type CommandPorts, runCommand } from './jobs/run-command.ts';
 import type { Block, Message } from './render/message.ts';
@@ -29,14 +29,7 @@ export function startCommandWorker(
     });
     const started = performance.now();
     const endTimer = metrics.jobDuration.startTimer({ job: data.command.name });
-    try {
-      const result = await runCommand(data.command, deps.ports, signal);
-      const message = present(result, {
-        requesterId: data.requester.userId,
-        commandText: `/scope ${data.commandText}`,
-        elapsedMs: performance.now() - started,
-        now: new Date(),
-      });
+    const deliverAndAudit = async (message: Message, outcome: string) => {
       const delivered = await deps.notifier.deliver(data.reply, message, job.id ?? data.correlationId);
       await audit.append({
         kind: 'result',
@@ -44,16 +37,35 @@ export function startCommandWorker(
         channel: data.reply.channelId,
         command: describeCommand(data.command),
         correlationId: data.correlationId,
-        outcome: 'delivered',
+        outcome,
       });
+      return { delivered: true, ...delivered };
+    };
+    try {
+      let message: Message;
+      let outcome = 'delivered';
+      try {
+        const result = await runCommand(data.command, deps.ports, signal);
+        message = present(result, {
+          requesterId: data.requester.userId,
+          commandText: `/scope ${data.commandText}`,
+          elapsedMs: performance.now() - started,
+          now: new Date(),
+        });
+      } catch (err) {
+        if (!isUserFacing(err)) throw err;
+        // The question cannot be answered as asked (unknown cluster, ambiguous prefix…): say so, no retry.
+        message = userErrorMessage(data, err);
+        outcome = `answered: ${err.code}`;
+      }
+      const done = await deliverAndAudit(message, outcome);
       metrics.jobs.inc({ job: data.command.name, outcome: 'completed' });
       jobLog.info(
-        { command: data.command.name, ms: Math.round(performance.now() - started) },
+        { command: data.command.name, ms: Math.round(performance.now() - started), outcome },
         'command job done',
       );
-      return { delivered: true, ...delivered };
+      return done;
     } catch (err) {
-      if (isUserFacing(err)) throw new UnrecoverableError(`${err.code}: ${err.message}`);
       jobLog.warn({ err }, 'command job attempt failed');
       throw err;
     } finally {
@@ -90,6 +102,17 @@ export function startCommandWorker(
       await worker.close();
       await connection.quit().catch(() => connection.disconnect());
     },
+  };
+}
+
+function userErrorMessage(data: CommandJobData, err: UserFacingError): Message {
+  return {
+    summary: `/scope ${data.commandText}: ${err.message}`,
+    blocks: [
+      { kind: 'section', text: md`:warning: ${code(`/scope ${data.commandText}`)}: ${err.message}` },
+      ...(err.hint ? [{ kind: 'context' as const, text: md`${err.hint}` }] : []),
+      { kind: 'context', text: md`Asked by ${lit(`<@${data.requester.userId.replace(/[^A-Z0-9]/g, '')}>`)}` },
+    ],
   };
 }
 
