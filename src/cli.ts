@@ -1,12 +1,14 @@
 import { parseArgs } from 'node:util';
-import { loadConfig } from './config.ts';
+import { scanFleet } from './adapters/collector.ts';
+import { type Config, loadConfig } from './config.ts';
 import { buildContainer } from './container.ts';
 import { parseCommand } from './domain/command.ts';
-import { isUserFacing } from './errors.ts';
-import { type CommandResult, runCommand } from './jobs/run-command.ts';
-import { createLogger } from './log.ts';
+import { isUserFacing, UserFacingError } from './errors.ts';
+import { type CommandPorts, type CommandResult, runCommand } from './jobs/run-command.ts';
+import { createLogger, type Logger } from './log.ts';
 import { present } from './render/present.ts';
 import { toTerminal } from './render/terminal.ts';
+import { MemoryInventory } from './store/memory-inventory.ts';
 import { commandPorts } from './worker-process.ts';
 
 const HELP = `usage: scope cli <command> [args] [--json]
@@ -15,7 +17,9 @@ Runs a /scope command directly against the configured Redis index and prints the
   scope cli image vendor/agent:5.2     digests behind a tag, drift
   scope cli where prod-eu/payments     what a workload runs and ran
   scope cli status                     queue, workers, cluster sync health
-Options: --json  stable machine-readable output ({"ok":true,"result":…} or {"ok":false,"error":…})`;
+Options:
+  --json   stable machine-readable output ({"schema":"scope.cli/v1","ok":true,"result":…} or "ok":false with "error")
+  --live   ask every configured cluster now instead of the Redis index (no history; works without Redis)`;
 
 /** JSON envelope printed by `--json`: versioned so scripts and incident records can rely on it. */
 export type CliJson =
@@ -28,6 +32,7 @@ export async function runCli(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       json: { type: 'boolean', default: false },
+      live: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -49,11 +54,12 @@ export async function runCli(argv: string[]): Promise<number> {
     else console.error(`scope: ${(err as Error).message}`);
     return 78;
   }
-  const c = buildContainer(config, 'cli', createLogger(process.env.SCOPE_LOG_LEVEL ?? 'warn', 'cli'));
+  const log = createLogger(process.env.SCOPE_LOG_LEVEL ?? 'warn', 'cli');
+  const c = values.live ? undefined : buildContainer(config, 'cli', log);
   try {
     const cmd = parseCommand(positionals.join(' '));
     const started = performance.now();
-    const result = await runCommand(cmd, commandPorts(c));
+    const result = await runCommand(cmd, c ? commandPorts(c) : await livePorts(config, log));
     if (values.json) {
       print({ schema: 'scope.cli/v1', ok: true, result });
     } else {
@@ -78,6 +84,33 @@ export async function runCli(argv: string[]): Promise<number> {
     }
     throw err;
   } finally {
-    await c.close();
+    await c?.close();
   }
+}
+
+/** Ports for `--live`: one scan of every cluster, answered from memory. */
+async function livePorts(config: Config, log: Logger): Promise<CommandPorts> {
+  if (config.clusters.length === 0) {
+    throw new UserFacingError(
+      'BAD_INPUT',
+      'no clusters are configured',
+      'Add clusters to the config file named by SCOPE_CONFIG.',
+    );
+  }
+  process.stderr.write(`scanning ${config.clusters.length} cluster(s)…\n`);
+  const scan = await scanFleet(config.clusters, AbortSignal.timeout(5 * 60_000), {
+    pageSize: config.inventory.pageSize,
+    parallelism: config.inventory.clusterParallelism,
+    log,
+  });
+  const inventory = new MemoryInventory(scan.pods, scan.syncs);
+  return {
+    inventory,
+    status: async () => ({
+      queues: [],
+      workers: [],
+      clusters: await inventory.syncStates(),
+      generatedAt: new Date().toISOString(),
+    }),
+  };
 }

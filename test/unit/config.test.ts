@@ -62,7 +62,12 @@ describe('parseConfig defaults', () => {
   });
 
   it('fills in cluster defaults', () => {
-    const c = parseConfig({ clusters: [{ name: 'prod-eu', kubeconfig: '/k' }, { name: 'local', inCluster: true }] });
+    const c = parseConfig({
+      clusters: [
+        { name: 'prod-eu', kubeconfig: '/k' },
+        { name: 'local', inCluster: true },
+      ],
+    });
     expect(c.clusters).toEqual([
       { name: 'prod-eu', environment: 'unknown', kubeconfig: '/k', inCluster: false, timeoutSeconds: 20 },
       { name: 'local', environment: 'unknown', inCluster: true, timeoutSeconds: 20 },
@@ -141,7 +146,9 @@ describe('parseConfig validation', () => {
 
   it('rejects duplicate cluster names', () => {
     const err = configError(() =>
-      parseConfig({ clusters: [cluster, { name: 'stage', inCluster: true }, { ...cluster, environment: 'x' }] }),
+      parseConfig({
+        clusters: [cluster, { name: 'stage', inCluster: true }, { ...cluster, environment: 'x' }],
+      }),
     );
     expect(err.code).toBe('CONFIG_INVALID');
     expect(err.message).toBe('invalid configuration:\n  - clusters: duplicate name "prod-eu"');
@@ -325,7 +332,9 @@ describe('requireSlackCredentials', () => {
       ),
     ).not.toThrow();
     expect(() =>
-      requireSlackCredentials(parseConfig({ slack: { mode: 'socket', botToken: 'xoxb-1', appToken: 'xapp-1' } })),
+      requireSlackCredentials(
+        parseConfig({ slack: { mode: 'socket', botToken: 'xoxb-1', appToken: 'xapp-1' } }),
+      ),
     ).not.toThrow();
   });
 

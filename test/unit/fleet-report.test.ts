@@ -106,9 +106,7 @@ describe('usesFromPods', () => {
   });
 
   it('counts a pod once even when two of its containers run the digest', () => {
-    const uses = usesFromPods([
-      pod({ containers: [container(DA), container(DA, { name: 'worker' })] }),
-    ]);
+    const uses = usesFromPods([pod({ containers: [container(DA), container(DA, { name: 'worker' })] })]);
     expect(uses[0]).toMatchObject({ pods: 1, nodes: 1, containers: ['api', 'worker'] });
   });
 
@@ -294,7 +292,10 @@ describe('buildDigestReport', () => {
       DA,
       pods,
       [],
-      [ok('prod-eu', 'production', '2026-11-25T03:05:00Z'), { cluster: 'x', environment: 'dev', state: 'never' }],
+      [
+        ok('prod-eu', 'production', '2026-11-25T03:05:00Z'),
+        { cluster: 'x', environment: 'dev', state: 'never' },
+      ],
       NOW,
     );
     expect(r.caveats).toEqual([{ cluster: 'x', environment: 'dev', state: 'never' }]);

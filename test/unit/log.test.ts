@@ -33,7 +33,9 @@ function expectNoSecrets(raw: string): void {
 
 describe('scrubSecrets', () => {
   it('replaces token-shaped words, keeping only the kind', () => {
-    expect(scrubSecrets(`bot ${BOT_TOKEN}, app ${APP_TOKEN}.`)).toBe('bot xoxb…[redacted], app xapp…[redacted].');
+    expect(scrubSecrets(`bot ${BOT_TOKEN}, app ${APP_TOKEN}.`)).toBe(
+      'bot xoxb…[redacted], app xapp…[redacted].',
+    );
     expect(scrubSecrets(`key=${AWS_KEY} session=${AWS_SESSION_KEY}`)).toBe(
       'key=AKIA…[redacted] session=ASIA…[redacted]',
     );
@@ -136,7 +138,7 @@ describe('createLogger', () => {
     c.log.error(new Error(`STS rejected ${AWS_SESSION_KEY}`));
     const [line] = c.lines();
     expect(line?.msg).toBe('STS rejected ASIA…[redacted]');
-    expect((line?.err as Record<string, unknown>).message).toBe('STS rejected ASIA…[redacted]');
+    expect(line?.err).toMatchObject({ message: 'STS rejected ASIA…[redacted]' });
     expectNoSecrets(c.raw());
   });
 

@@ -4,8 +4,8 @@ import { buildDigestReport, buildImageReport, buildWhereReport } from '../../src
 import type { ContainerRecord, PodRecord } from '../../src/domain/inventory.ts';
 import type { CommandResult } from '../../src/jobs/run-command.ts';
 import type { ClusterSyncState, StatusReport } from '../../src/jobs/status.ts';
-import { INLINE_LIMIT } from '../../src/render/present-inventory.ts';
 import { type PresentContext, present } from '../../src/render/present.ts';
+import { INLINE_LIMIT } from '../../src/render/present-inventory.ts';
 import { toSlack } from '../../src/render/slack-blocks.ts';
 import { toTerminal } from '../../src/render/terminal.ts';
 import type { HistoryEntry } from '../../src/store/inventory-store.ts';
@@ -154,7 +154,9 @@ function imageResult(): CommandResult {
     pod('prod-eu', 'prod', 'payments', deploy('api'), 'ip-10-0-2-7', [api(DA, '2026-11-24T22:41:09Z')]),
     pod('prod-us', 'prod', 'payments', deploy('api'), 'ip-10-8-0-5', [api(DA, '2026-11-24T20:15:00Z')]),
     pod('stage-eu', 'stage', 'payments', deploy('api'), 'ip-10-1-3-21', [api(DB, '2026-11-23T11:02:00Z')]),
-    pod('dev-1', 'dev', 'payments-dev', deploy('api'), 'dev-node-3', [api(DC, '2026-11-24T16:20:00Z', 'latest')]),
+    pod('dev-1', 'dev', 'payments-dev', deploy('api'), 'dev-node-3', [
+      api(DC, '2026-11-24T16:20:00Z', 'latest'),
+    ]),
     pod('dev-1', 'dev', 'payments-dev', deploy('api-debug'), 'dev-node-1', [
       api(DD, '2026-11-25T01:05:00Z', 'latest'),
     ]),
@@ -299,7 +301,9 @@ describe('digest answer', () => {
   });
 
   it('summarises for notifications with a short digest', () => {
-    expect(message().summary).toMatch(/^sha256:[0-9a-f]{4}…[0-9a-f]{4} runs in 4 clusters, 5 workloads, 8 pods$/);
+    expect(message().summary).toMatch(
+      /^sha256:[0-9a-f]{4}…[0-9a-f]{4} runs in 4 clusters, 5 workloads, 8 pods$/,
+    );
   });
 
   it('says when the digest is not running but ran before, and when it never ran', () => {
@@ -322,7 +326,9 @@ describe('digest answer', () => {
       ]),
     );
     // A hostile workload name must not become a spreadsheet formula.
-    many.push(pod('dev-1', 'dev', 'x', deploy('=HYPERLINK("http://evil")'), 'n1', [api(DA, '2026-11-24T00:00:00Z')]));
+    many.push(
+      pod('dev-1', 'dev', 'x', deploy('=HYPERLINK("http://evil")'), 'n1', [api(DA, '2026-11-24T00:00:00Z')]),
+    );
     const m = present(
       { kind: 'digest', report: buildDigestReport(DA, many, [], STATES, NOW) },
       ctx(`/scope digest ${DA}`),
@@ -387,7 +393,9 @@ describe('status answer', () => {
   it('says plainly when no worker is connected', () => {
     const r = statusResult();
     if (r.kind !== 'status') throw new Error('unreachable');
-    const out = toTerminal(present({ kind: 'status', report: { ...r.report, workers: [] } }, ctx('/scope status')));
+    const out = toTerminal(
+      present({ kind: 'status', report: { ...r.report, workers: [] } }, ctx('/scope status')),
+    );
     expect(out).toContain('Workers: none connected — jobs will wait until a worker starts.');
   });
 });
@@ -396,7 +404,9 @@ describe('footer', () => {
   it('names the requester, the command and the time taken, and escapes the command', () => {
     const text = slackText({ kind: 'help', topic: 'digest' }, '/scope help');
     expect(text).not.toContain('Asked by');
-    const status = toSlack(present(statusResult(), { ...ctx('/scope status <!channel>'), requesterId: 'U1<x>' }));
+    const status = toSlack(
+      present(statusResult(), { ...ctx('/scope status <!channel>'), requesterId: 'U1<x>' }),
+    );
     const footer = JSON.stringify(status.blocks.at(-1));
     expect(footer).toContain('Asked by <@U1> · `/scope status &lt;!channel&gt;` · answered in 0.41 s');
   });

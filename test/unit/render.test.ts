@@ -174,7 +174,10 @@ describe('Slack blocks', () => {
   });
 
   it('chunks a long list into sections under 3,000 characters without losing or reordering items', () => {
-    const items = Array.from({ length: 200 }, (_, i) => md`item ${String(i).padStart(3, '0')} ${'z'.repeat(30)}`);
+    const items = Array.from(
+      { length: 200 },
+      (_, i) => md`item ${String(i).padStart(3, '0')} ${'z'.repeat(30)}`,
+    );
     const slack = toSlack(msg([{ kind: 'list', items }]));
     expect(slack.blocks.length).toBeGreaterThan(1);
     const texts = slack.blocks.map(sectionText);
@@ -317,9 +320,16 @@ describe('terminal', () => {
       attachments: [{ filename: 'a.csv', title: 'All rows', content: 'x' }],
     };
     expect(toTerminal(m)).toBe(
-      ['scope status', '', 'Queue: 1 waiting, 2 active', '', '  • one', '  • two', '', '(attachment a.csv: All rows)'].join(
-        '\n',
-      ),
+      [
+        'scope status',
+        '',
+        'Queue: 1 waiting, 2 active',
+        '',
+        '  • one',
+        '  • two',
+        '',
+        '(attachment a.csv: All rows)',
+      ].join('\n'),
     );
   });
 });
