@@ -12,7 +12,7 @@ const EMOJI: Record<string, string> = {
   x: '❌',
 };
 
-function unescape(s: string): string {
+function unescapeMrkdwn(s: string): string {
   return s
     .replace(/:([a-z_]+):/g, (m, name: string) => EMOJI[name] ?? m)
     .replace(/\u200B/g, '')
@@ -24,7 +24,7 @@ function unescape(s: string): string {
 }
 
 function mrkdwn(s: string, color: boolean): string {
-  const text = unescape(s);
+  const text = unescapeMrkdwn(s);
   if (!color) return text.replace(/\*([^*\n]+)\*/g, '$1').replace(/`([^`\n]+)`/g, '$1');
   return text
     .replace(/\*([^*\n]+)\*/g, '\u001b[1m$1\u001b[22m')

@@ -197,7 +197,7 @@ describe('slash command → queue → worker → incident channel', () => {
       await new Promise((r) => setTimeout(r, 1500));
       expect(h.slack.messages(INCIDENT)).toHaveLength(1);
       const job = await h.container.commandQueue.getJob(
-        'cmd-' + (await h.container.audit.recent())[0]?.correlationId,
+        `cmd-${(await h.container.audit.recent())[0]?.correlationId}`,
       );
       expect(await job?.getState()).toBe('completed');
     } finally {

@@ -18,7 +18,9 @@ export async function freePort(): Promise<number> {
   return addr.port;
 }
 
-export async function startRedisServer(binary = process.env.REDIS_SERVER_BIN ?? 'redis-server'): Promise<RedisServer> {
+export async function startRedisServer(
+  binary = process.env.REDIS_SERVER_BIN ?? 'redis-server',
+): Promise<RedisServer> {
   const dir = await mkdtemp(join(tmpdir(), 'scope-redis-'));
   const port = await freePort();
   const child: ChildProcess = spawn(
