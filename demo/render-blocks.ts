@@ -1,20 +1,11 @@
+import { emojify } from '../src/render/terminal.ts';
+
 /** Renders Slack Block Kit JSON (as the fake Slack received it) for a terminal, listing buttons by number. */
 export type ConsoleButton = { action_id: string; value: string; label: string };
 
-const EMOJI: Record<string, string> = {
-  warning: '⚠️ ',
-  mag: '🔍',
-  rotating_light: '🚨',
-  package: '📦',
-  hourglass_flowing_sand: '⏳',
-  round_pushpin: '📍',
-  white_check_mark: '✅',
-  x: '❌',
-};
-
 function unescapeMrkdwn(s: string): string {
   return s
-    .replace(/:([a-z_]+):/g, (m, name: string) => EMOJI[name] ?? m)
+    .replace(/:([a-z_]+):/g, (m) => emojify(m))
     .replace(/\u200B/g, '')
     .replace(/<@([A-Z0-9]+)>/g, '@$1')
     .replace(/<(https?:[^|>]+)\|([^>]+)>/g, '$2 ($1)')

@@ -13,7 +13,7 @@ import { commandPorts } from './worker-process.ts';
 
 const HELP = `usage: scope cli <command> [args] [--json]
 Runs a /scope command directly against the configured Redis index and prints the answer.
-  scope cli digest sha256:8e6b…        where a digest runs and ran
+  scope cli digest sha256:<64 hex>     where a digest runs and ran
   scope cli image vendor/agent:5.2     digests behind a tag, drift
   scope cli where prod-eu/payments     what a workload runs and ran
   scope cli status                     queue, workers, cluster sync health

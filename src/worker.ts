@@ -6,7 +6,7 @@ import { isUserFacing, ScopeError, type UserFacingError } from './errors.ts';
 import { COMMAND_QUEUE, type CommandJobData } from './jobs/definitions.ts';
 import { type CommandPorts, runCommand } from './jobs/run-command.ts';
 import type { Block, Message } from './render/message.ts';
-import { code, lit, md } from './render/message.ts';
+import { code, md, user } from './render/message.ts';
 import { present } from './render/present.ts';
 
 /** Result a command job returns to BullMQ (kept small: the message itself went to Slack). */
@@ -111,7 +111,7 @@ function userErrorMessage(data: CommandJobData, err: UserFacingError): Message {
     blocks: [
       { kind: 'section', text: md`:warning: ${code(`/scope ${data.commandText}`)}: ${err.message}` },
       ...(err.hint ? [{ kind: 'context' as const, text: md`${err.hint}` }] : []),
-      { kind: 'context', text: md`Asked by ${lit(`<@${data.requester.userId.replace(/[^A-Z0-9]/g, '')}>`)}` },
+      { kind: 'context', text: md`Asked by ${user(data.requester.userId)}` },
     ],
   };
 }
@@ -138,7 +138,7 @@ async function reportFailure(
     },
     {
       kind: 'context',
-      text: md`Correlation id ${code(data.correlationId)} · asked by ${lit(`<@${data.requester.userId.replace(/[^A-Z0-9]/g, '')}>`)}`,
+      text: md`Correlation id ${code(data.correlationId)} · asked by ${user(data.requester.userId)}`,
     },
   ];
   const message: Message = { summary: `/scope ${data.commandText} failed (${data.correlationId})`, blocks };

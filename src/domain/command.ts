@@ -93,7 +93,7 @@ export const COMMANDS: readonly Spec[] = [
   {
     name: 'digest',
     usage: '/scope digest <sha256:…|image@sha256:…>',
-    example: '/scope digest registry.example.com/payments/api@sha256:8e6b…',
+    example: '/scope digest sha256:50d858e0985ecc7f60418aaf0cc5ab587f42c2570a884095a9e8ccacd0f6545c',
     summary: 'Where a digest runs and ran, in every cluster, by environment; earliest deployment.',
     parse: (args, spec) => {
       expectArgs(spec, args, 1, 1);

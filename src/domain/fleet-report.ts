@@ -125,7 +125,8 @@ export function mergeHistory(uses: WorkloadUse[], history: readonly HistoryEntry
       containers: [],
       pods: 0,
       nodes: 0,
-      running: h.running,
+      // Not among the pods running now: whatever the history index last said, it does not run now.
+      running: false,
       firstSeen: h.firstSeen,
       ...(h.lastSeen ? { lastSeen: h.lastSeen } : {}),
     });

@@ -8,7 +8,8 @@ export type Span =
   | { t: 'val'; text: string }
   | { t: 'code'; text: string }
   | { t: 'bold'; text: string }
-  | { t: 'link'; text: string; url: string };
+  | { t: 'link'; text: string; url: string }
+  | { t: 'user'; id: string };
 
 export type Text = readonly Span[];
 
@@ -32,6 +33,11 @@ export type FileAttachment = { filename: string; title: string; content: string 
 /** Marks a value as inline code (digests, image references): copyable in full. */
 export function code(text: string): Span {
   return { t: 'code', text };
+}
+
+/** Mentions a Slack user by id (a ping in Slack, `@id` in a terminal). */
+export function user(id: string): Span {
+  return { t: 'user', id: id.replace(/[^A-Z0-9]/g, '') };
 }
 
 export function bold(text: string): Span {

@@ -26,14 +26,30 @@ export const INLINE_LIMIT = 15;
 
 const short = (d: string) => (d.startsWith('sha256:') && d.length === 71 ? shortDigest(d as Digest) : d);
 
-function useLine(u: WorkloadUse, now: Date, showDigest = false): Text {
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+function useLine(
+  u: WorkloadUse,
+  now: Date,
+  opts: { digest?: boolean; stale?: ReadonlySet<string> } = {},
+): Text {
   const wl = md`${bold(`${u.namespace}/${u.workload.name}`)} (${u.workload.kind.toLowerCase()})`;
+  const since = u.firstSeen ? md`, since ${when(u.firstSeen, now)}` : lit('');
   const state = u.running
-    ? md`${u.pods} pod${u.pods === 1 ? '' : 's'}${u.nodes ? ` on ${u.nodes} node${u.nodes === 1 ? '' : 's'}` : ''}, since ${when(u.firstSeen, now)}`
-    : md`_not running now_ — ran ${utc(u.firstSeen)} → ${when(u.lastSeen, now)}`;
+    ? md`${plural(u.pods, 'pod')}${u.nodes ? ` on ${plural(u.nodes, 'node')}` : ''}${since}`
+    : md`no longer runs this image — ran ${utc(u.firstSeen)} → last seen ${when(u.lastSeen, now)}`;
   const image = u.images.length ? md` · image ${code(u.images.join(', '))}` : lit('');
-  const digest = showDigest ? md` · ${code(short(u.digest))}` : lit('');
-  return md`${wl} in ${code(u.cluster)}: ${state}${image}${digest}`;
+  const digest = opts.digest ? md` · ${code(u.digest)}` : lit('');
+  const stale = opts.stale?.has(u.cluster)
+    ? lit(' · :warning: _last known state, cluster not answering_')
+    : lit('');
+  return md`${wl} in ${code(u.cluster)}: ${state}${image}${digest}${stale}`;
+}
+
+function unreachable(caveats: readonly ClusterCaveat[]): ReadonlySet<string> {
+  return new Set(caveats.filter((c) => c.state !== 'never').map((c) => c.cluster));
 }
 
 function caveatBlock(caveats: readonly ClusterCaveat[], now: Date): Block[] {
@@ -104,11 +120,13 @@ export function presentDigest(r: DigestReport, ctx: PresentContext): Message {
         ? md`:mag: ${code(r.digest)} is *not running now*, but ran in ${ranBefore} workload${ranBefore === 1 ? '' : 's'} earlier.`
         : md`:white_check_mark: ${code(r.digest)} is not running in any synced cluster and has not run within the look-back window.`;
   blocks.push({ kind: 'section', text: headline });
+  blocks.push(...caveatBlock(r.caveats, now));
+  const stale = unreachable(r.caveats);
   let shown = 0;
   for (const env of r.environments) {
     const earliest = env.earliest ? md` — earliest deployment ${when(env.earliest, now)}` : lit('');
-    blocks.push({ kind: 'section', text: md`*${env.environment.toUpperCase()}*${earliest}` });
-    const items = env.uses.slice(0, Math.max(0, INLINE_LIMIT - shown)).map((u) => useLine(u, now));
+    blocks.push({ kind: 'section', text: md`${bold(env.environment.toUpperCase())}${earliest}` });
+    const items = env.uses.slice(0, Math.max(0, INLINE_LIMIT - shown)).map((u) => useLine(u, now, { stale }));
     shown += items.length;
     if (items.length) blocks.push({ kind: 'list', items });
     if (items.length < env.uses.length) {
@@ -118,7 +136,6 @@ export function presentDigest(r: DigestReport, ctx: PresentContext): Message {
       });
     }
   }
-  blocks.push(...caveatBlock(r.caveats, now));
   blocks.push({ kind: 'context', text: join([footer(ctx), dataAge(r.dataAsOf, now)], ' · ') });
   const attachments: FileAttachment[] =
     all.length > INLINE_LIMIT
@@ -156,41 +173,52 @@ export function presentImage(r: ImageReport, ctx: PresentContext): Message {
       }),
     });
   }
-  const total = r.tags.reduce((n, t) => n + t.digests.length, 0);
+  const total = new Set(r.tags.flatMap((t) => t.digests.map((d) => d.digest))).size;
   blocks.push({
     kind: 'section',
     text:
       total === 0
         ? md`:white_check_mark: ${code(name)} is not running in any synced cluster.`
-        : md`:package: ${code(name)} runs as ${bold(String(total))} digest${total === 1 ? '' : 's'} across ${r.tags.length} tag${r.tags.length === 1 ? '' : 's'}.`,
+        : md`:package: ${code(name)} runs as ${bold(plural(total, 'digest'))} across ${plural(r.tags.length, 'tag')}.`,
   });
+  blocks.push(...caveatBlock(r.caveats, now));
+  const stale = unreachable(r.caveats);
   const allUses: WorkloadUse[] = [];
   let shown = 0;
+  let hidden = 0;
   for (const t of r.tags) {
     for (const d of t.digests) {
       allUses.push(...d.uses);
+      if (shown >= INLINE_LIMIT) {
+        hidden++;
+        continue;
+      }
       blocks.push({
         kind: 'section',
-        text: md`*${t.tag}* → ${code(d.digest)}${d.firstSeen ? md` — first seen ${when(d.firstSeen, now)}` : lit('')}`,
+        text: md`${bold(t.tag)} → ${code(d.digest)}${d.firstSeen ? md` — first seen ${when(d.firstSeen, now)}` : lit('')}`,
       });
-      const items = d.uses.slice(0, Math.max(0, INLINE_LIMIT - shown)).map((u) => useLine(u, now));
+      const items = d.uses.slice(0, Math.max(0, INLINE_LIMIT - shown)).map((u) => useLine(u, now, { stale }));
       shown += items.length;
       if (items.length) blocks.push({ kind: 'list', items });
       if (items.length < d.uses.length)
         blocks.push({ kind: 'context', text: md`…and ${d.uses.length - items.length} more (CSV attached).` });
     }
   }
+  if (hidden)
+    blocks.push({
+      kind: 'context',
+      text: md`…and ${plural(hidden, 'more tag/digest pair')} in the attached CSV.`,
+    });
   if (r.unpinned) {
     blocks.push({
       kind: 'context',
-      text: md`${r.unpinned} container${r.unpinned === 1 ? '' : 's'} of this image reported no repo digest (not started yet, or a runtime that only reports image ids).`,
+      text: md`${plural(r.unpinned, 'container')} of this image reported no repo digest (not started yet, or a runtime that only reports image ids).`,
     });
   }
-  blocks.push(...caveatBlock(r.caveats, now));
   blocks.push({ kind: 'context', text: join([footer(ctx), dataAge(r.dataAsOf, now)], ' · ') });
   const summary = r.drift.length
     ? `Tag drift in ${name}: ${r.drift.map((d) => `${d.tag} → ${d.digests.length} digests`).join(', ')}`
-    : `${name} runs as ${total} digest(s)`;
+    : `${name} runs as ${plural(total, 'digest')}`;
   return {
     summary,
     blocks,
@@ -209,27 +237,34 @@ export function presentWhere(r: WhereReport, ctx: PresentContext): Message {
   const blocks: Block[] = [
     {
       kind: 'section',
-      text: md`:round_pushpin: ${code(r.target)} runs ${bold(String(r.current.length))} workload image${r.current.length === 1 ? '' : 's'} now; ${r.history.length} earlier one${r.history.length === 1 ? '' : 's'} in the look-back window.`,
+      text: md`:round_pushpin: ${code(r.target)} runs ${bold(plural(r.current.length, 'workload image'))} now; ${r.history.length} earlier in the look-back window.`,
     },
+    ...caveatBlock(r.caveats, now),
   ];
+  const stale = unreachable(r.caveats);
   if (r.current.length) {
     blocks.push({ kind: 'section', text: lit('*Running now*') });
-    blocks.push({ kind: 'list', items: r.current.slice(0, INLINE_LIMIT).map((u) => useLine(u, now, true)) });
+    blocks.push({
+      kind: 'list',
+      items: r.current.slice(0, INLINE_LIMIT).map((u) => useLine(u, now, { digest: true, stale })),
+    });
   }
   if (r.history.length) {
     blocks.push({ kind: 'section', text: lit('*Ran before* (most recent first)') });
-    blocks.push({ kind: 'list', items: r.history.slice(0, INLINE_LIMIT).map((u) => useLine(u, now, true)) });
+    blocks.push({
+      kind: 'list',
+      items: r.history.slice(0, INLINE_LIMIT).map((u) => useLine(u, now, { digest: true })),
+    });
   }
   if (r.unknownDigest.length) {
     blocks.push({
       kind: 'context',
-      text: md`${r.unknownDigest.length} container(s) have no known repo digest yet: ${r.unknownDigest
+      text: md`${plural(r.unknownDigest.length, 'container')} without a known repo digest yet: ${r.unknownDigest
         .slice(0, 5)
         .map((u) => `${u.namespace}/${u.workload.name} (${u.image})`)
         .join(', ')}`,
     });
   }
-  blocks.push(...caveatBlock(r.caveats, now));
   blocks.push({ kind: 'context', text: join([footer(ctx), dataAge(r.dataAsOf, now)], ' · ') });
   const all = [...r.current, ...r.history];
   return {

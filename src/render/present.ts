@@ -1,7 +1,7 @@
 import { COMMANDS, commandSpec } from '../domain/command.ts';
 import type { CommandResult } from '../jobs/run-command.ts';
 import type { StatusReport } from '../jobs/status.ts';
-import { type Block, bold, code, lit, type Message, md } from './message.ts';
+import { type Block, bold, code, lit, type Message, md, user } from './message.ts';
 import { presentDigest, presentImage, presentWhere } from './present-inventory.ts';
 import { when } from './time.ts';
 
@@ -88,9 +88,7 @@ function presentStatus(report: StatusReport, ctx: PresentContext): Message {
 
 /** "Asked by @u · 0.4 s" line under every result. */
 export function footer(ctx: PresentContext): Md {
-  const who = ctx.requesterId
-    ? [{ t: 'lit' as const, text: `Asked by <@${ctx.requesterId.replace(/[^A-Z0-9]/g, '')}> · ` }]
-    : [];
+  const who = ctx.requesterId ? md`Asked by ${user(ctx.requesterId)} · ` : [];
   const took =
     ctx.elapsedMs !== undefined ? md` · answered in ${(ctx.elapsedMs / 1000).toFixed(2)} s` : lit('');
   return [...who, ...md`${code(ctx.commandText)}${took}`];

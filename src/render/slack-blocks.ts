@@ -23,6 +23,8 @@ function span(s: Span): string {
       return `\`${escapeMrkdwn(s.text.replace(/`/g, "'"))}\``;
     case 'bold':
       return `*${escapeMrkdwn(s.text.replace(/\*/g, ''))}*`;
+    case 'user':
+      return s.id ? `<@${s.id}>` : '';
     case 'link':
       return /^https:\/\//.test(s.url)
         ? `<${s.url.replace(/[<>|]/g, '')}|${escapeMrkdwn(s.text).replace(/\|/g, '')}>`

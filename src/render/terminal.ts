@@ -1,5 +1,21 @@
 import type { Block, Message, Span, Text } from './message.ts';
 
+const EMOJI: Readonly<Record<string, string>> = {
+  warning: '⚠️ ',
+  mag: '🔍',
+  rotating_light: '🚨',
+  package: '📦',
+  hourglass_flowing_sand: '⏳',
+  round_pushpin: '📍',
+  white_check_mark: '✅',
+  x: '❌',
+};
+
+/** Slack emoji shortcodes scope uses, as terminal characters. */
+export function emojify(text: string): string {
+  return text.replace(/:([a-z_]+):/g, (m, name: string) => EMOJI[name] ?? m);
+}
+
 /** Renders a neutral Message for a terminal: readable plain text, optional ANSI emphasis. */
 export function toTerminal(message: Message, opts: { color?: boolean } = {}): string {
   const bold = (s: string) => (opts.color ? `\u001b[1m${s}\u001b[22m` : s);
@@ -7,15 +23,19 @@ export function toTerminal(message: Message, opts: { color?: boolean } = {}): st
   const span = (s: Span): string => {
     switch (s.t) {
       case 'lit':
-        return s.text.replace(/\*([^*\n]+)\*/g, (_m, inner: string) => bold(inner));
+        return emojify(s.text)
+          .replace(/\*([^*\n]+)\*/g, (_m, inner: string) => bold(inner))
+          .replace(/(^|\s)_([^_\n]+)_(?=\s|$|[.,;:])/g, '$1$2');
       case 'val':
-        return stripControl(s.text);
+        return stripControl(s.text).replace(/\n/g, ' ');
       case 'code':
-        return stripControl(s.text);
+        return stripControl(s.text).replace(/\n/g, ' ');
       case 'bold':
         return bold(stripControl(s.text));
       case 'link':
         return `${stripControl(s.text)} (${stripControl(s.url)})`;
+      case 'user':
+        return `@${s.id}`;
     }
   };
   const text = (t: Text) => t.map(span).join('');

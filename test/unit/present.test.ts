@@ -275,9 +275,9 @@ describe('digest answer', () => {
   it('lists production first, then stage, then dev', () => {
     const out = toTerminal(message());
     const at = (s: string) => out.indexOf(s);
-    expect(at('*PROD*')).toBeGreaterThan(-1);
-    expect(at('*PROD*')).toBeLessThan(at('*STAGE*'));
-    expect(at('*STAGE*')).toBeLessThan(at('*DEV*'));
+    expect(at('\nPROD — ')).toBeGreaterThan(-1);
+    expect(at('\nPROD — ')).toBeLessThan(at('\nSTAGE — '));
+    expect(at('\nSTAGE — ')).toBeLessThan(at('\nDEV — '));
   });
 
   it('shows the full digest in a code span and the earliest deployment in UTC with its age', () => {
@@ -288,13 +288,13 @@ describe('digest answer', () => {
 
   it('says which workload ran only in the past', () => {
     expect(toTerminal(message())).toContain(
-      'payments/api-canary (deployment) in prod-eu: _not running now_ — ran 2026-11-20 08:30 UTC → 2026-11-22 09:18 UTC (2 d ago)',
+      'payments/api-canary (deployment) in prod-eu: no longer runs this image — ran 2026-11-20 08:30 UTC → last seen 2026-11-22 09:18 UTC (2 d ago)',
     );
   });
 
   it('warns that the unreachable cluster may be missing', () => {
     const out = toTerminal(message());
-    expect(out).toContain(':warning: Incomplete: these clusters may be missing from the answer');
+    expect(out).toContain('⚠️  Incomplete: these clusters may be missing from the answer');
     expect(out).toContain(
       'prod-us (prod) — unreachable (connect ECONNREFUSED 10.20.0.1:443), last good sync 2026-11-24 21:40 UTC (5 h ago)',
     );
@@ -309,12 +309,12 @@ describe('digest answer', () => {
   it('says when the digest is not running but ran before, and when it never ran', () => {
     const past = buildDigestReport(DA, [], [DIGEST_HISTORY[1] as HistoryEntry], STATES, NOW);
     expect(toTerminal(present({ kind: 'digest', report: past }, ctx('/scope digest x')))).toContain(
-      `:mag: ${DA} is not running now, but ran in 1 workload earlier.`,
+      `🔍 ${DA} is not running now, but ran in 1 workload earlier.`,
     );
     const never = buildDigestReport(DA, [], [], STATES.slice(0, 1), NOW);
     const m = present({ kind: 'digest', report: never }, ctx('/scope digest x'));
     expect(toTerminal(m)).toContain(
-      `:white_check_mark: ${DA} is not running in any synced cluster and has not run within the look-back window.`,
+      `✅ ${DA} is not running in any synced cluster and has not run within the look-back window.`,
     );
     expect(m.summary).toMatch(/is not running now$/);
   });
@@ -360,7 +360,7 @@ describe('image answer', () => {
     const slack = toSlack(m);
     expect(JSON.stringify(slack.blocks[0])).toContain('*Tag drift:*');
     const out = toTerminal(m);
-    expect(out.indexOf('Tag drift')).toBeLessThan(out.indexOf(':package:'));
+    expect(out.indexOf('Tag drift')).toBeLessThan(out.indexOf('📦'));
     expect(out).toContain(`${REPO}:2.14.1 → 2 digests (prod: `);
     expect(out).toContain('— differs between environments');
     expect(out).toContain(`${REPO}:latest → 2 digests (dev: `);
@@ -376,8 +376,8 @@ describe('image answer', () => {
   it('says when an image is not running anywhere', () => {
     const report = buildImageReport(REPO, '9.9.9', [], new Map(), STATES.slice(0, 1), NOW);
     const m = present({ kind: 'image', report }, ctx('/scope image x'));
-    expect(toTerminal(m)).toContain(`:white_check_mark: ${REPO}:9.9.9 is not running in any synced cluster.`);
-    expect(m.summary).toBe(`${REPO}:9.9.9 runs as 0 digest(s)`);
+    expect(toTerminal(m)).toContain(`✅ ${REPO}:9.9.9 is not running in any synced cluster.`);
+    expect(m.summary).toBe(`${REPO}:9.9.9 runs as 0 digests`);
   });
 });
 
