@@ -22,3 +22,7 @@ if [ "$(scope_node_major)" -lt 22 ]; then
   fi
   export PATH="$scope_node_bin:$PATH"
 fi
+
+# msgpackr (pulled by BullMQ) would load the prebuilt native addon of its optional @msgpackr-extract packages;
+# keep development on the same pure-JS path as the production image (see docs/SECURITY.md).
+export MSGPACKR_NATIVE_ACCELERATION_DISABLED=true

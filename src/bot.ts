@@ -1,8 +1,10 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, type Logger as BoltLogger, HTTPReceiver, LogLevel, SocketModeReceiver } from '@slack/bolt';
+import { WebClient } from '@slack/web-api';
 import { requireSlackCredentials } from './config.ts';
 import type { Container } from './container.ts';
+import { ScopeError } from './errors.ts';
 import { registerHandlers } from './handlers/index.ts';
 import type { Logger } from './log.ts';
 
@@ -26,6 +28,41 @@ export function boltLogger(log: Logger): BoltLogger {
   };
 }
 
+/**
+ * Checks the bot token once at start. A rejected token stops the process with a clear message; an unreachable
+ * Slack does not (the bot starts and Bolt retries identification on each request until Slack answers).
+ */
+async function identifyBot(
+  token: string,
+  clientOptions: { slackApiUrl?: string },
+  log: Logger,
+): Promise<{ botId?: string; botUserId?: string }> {
+  const client = new WebClient(token, {
+    ...clientOptions,
+    retryConfig: { retries: 2, factor: 2, minTimeout: 200, maxTimeout: 2000 },
+    timeout: 5000,
+  });
+  try {
+    const r = await client.auth.test();
+    return { ...(r.bot_id ? { botId: r.bot_id } : {}), ...(r.user_id ? { botUserId: r.user_id } : {}) };
+  } catch (err) {
+    const code = (err as { data?: { error?: string } }).data?.error;
+    if (
+      code === 'invalid_auth' ||
+      code === 'not_authed' ||
+      code === 'account_inactive' ||
+      code === 'token_revoked'
+    ) {
+      throw new ScopeError(
+        'CONFIG_INVALID',
+        `Slack rejected the bot token (${code}): check slack.botToken / SCOPE_SLACK_BOT_TOKEN`,
+      );
+    }
+    log.error({ err }, 'could not reach Slack to verify the bot token; starting anyway');
+    return {};
+  }
+}
+
 export async function startBot(
   c: Container,
   opts: { port?: number; host?: string } = {},
@@ -37,11 +74,15 @@ export async function startBot(
     ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
     retryConfig: { retries: 3, factor: 2, minTimeout: 200, maxTimeout: 5000 },
   };
+  const identity = await identifyBot(config.slack.botToken as string, clientOptions, log);
   const common = {
     token: config.slack.botToken as string,
     logger,
     clientOptions,
     ignoreSelf: true,
+    // Verified once above; with the ids known Bolt makes no auth.test call per request.
+    tokenVerificationEnabled: false,
+    ...identity,
   };
   let receiver: HTTPReceiver | SocketModeReceiver;
   if (config.slack.mode === 'socket') {

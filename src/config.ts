@@ -134,7 +134,7 @@ export type ClusterConfig = Config['clusters'][number];
 export const ENV_OVERRIDES: ReadonlyArray<{
   env: string;
   path: readonly string[];
-  type?: 'number' | 'list';
+  type?: 'number' | 'list' | 'boolean';
 }> = [
   { env: 'SCOPE_SLACK_BOT_TOKEN', path: ['slack', 'botToken'] },
   { env: 'SCOPE_SLACK_SIGNING_SECRET', path: ['slack', 'signingSecret'] },
@@ -146,6 +146,8 @@ export const ENV_OVERRIDES: ReadonlyArray<{
   { env: 'SCOPE_WORKER_CONCURRENCY', path: ['worker', 'concurrency'], type: 'number' },
   { env: 'SCOPE_ALLOWED_CHANNELS', path: ['access', 'allowedChannels'], type: 'list' },
   { env: 'SCOPE_HTTP_PORT', path: ['http', 'port'], type: 'number' },
+  { env: 'SCOPE_INVENTORY_COLLECT', path: ['inventory', 'collect'], type: 'boolean' },
+  { env: 'SCOPE_REDIS_SENTINEL_PASSWORD', path: ['redis', 'sentinel', 'password'] },
   { env: 'SCOPE_LOG_LEVEL', path: ['log', 'level'] },
 ];
 
@@ -209,15 +211,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, file = env.SCOP
     const value =
       o.type === 'number'
         ? Number(v)
-        : o.type === 'list'
-          ? v
-              .split(',')
-              .map((s) => s.trim())
-              .filter(Boolean)
-          : v;
+        : o.type === 'boolean'
+          ? parseBoolean(o.env, v)
+          : o.type === 'list'
+            ? v
+                .split(',')
+                .map((s) => s.trim())
+                .filter(Boolean)
+            : v;
     setPath(raw, o.path, value);
   }
   return parseConfig(raw, file ? `config file ${file}` : 'configuration');
+}
+
+function parseBoolean(name: string, v: string): boolean {
+  if (/^(true|1|yes|on)$/i.test(v)) return true;
+  if (/^(false|0|no|off)$/i.test(v)) return false;
+  throw new ScopeError('CONFIG_INVALID', `${name} must be true or false, not "${v.slice(0, 20)}"`);
 }
 
 /** Checks what the bot process needs beyond the schema, so it fails at start and not on the first request. */

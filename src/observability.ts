@@ -12,7 +12,7 @@ export function createMetrics(process: 'bot' | 'worker' | 'demo') {
     registry,
     commandsReceived: new Counter({
       name: 'scope_commands_received_total',
-      help: 'Slash commands and button actions received, by command and outcome (queued, answered, refused, invalid, duplicate)',
+      help: 'Slash commands and button actions received, by command and outcome (queued, answered, refused, invalid, duplicate, queue_unavailable)',
       labelNames: ['command', 'outcome'],
       registers: [registry],
     }),

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { WebClient } from '@slack/web-api';
 import { FleetCollector } from './adapters/collector.ts';
 import { SlackNotifier } from './adapters/slack-notifier.ts';
@@ -5,6 +7,7 @@ import type { Container } from './container.ts';
 import { ScopeError } from './errors.ts';
 import type { CommandPorts } from './jobs/run-command.ts';
 import { buildStatus } from './jobs/status.ts';
+import { Lease } from './store/lease.ts';
 import { startCommandWorker } from './worker.ts';
 
 /** The ports every command job runs against, wired to the real stores and queues. */
@@ -30,20 +33,70 @@ export function slackClient(c: Container): WebClient {
   });
 }
 
-/** The long-running inventory collector (list + watch of every cluster); `ready` resolves once each cluster answered or failed once. */
-export function startCollector(c: Container): { ready: Promise<void>; stop: () => Promise<void> } {
+const LEASE_TTL_MS = 15_000;
+
+/**
+ * The long-running inventory collector (list + watch of every cluster). Only the replica holding the collector
+ * lease runs it; the others stand by and take over when the lease lapses. `ready` resolves once every cluster
+ * answered or failed once (or after 30 s).
+ */
+export function startCollector(
+  c: Container,
+  opts: { leaseTtlMs?: number } = {},
+): { ready: Promise<void>; stop: () => Promise<void> } {
   if (c.config.clusters.length === 0) return { ready: Promise.resolve(), stop: async () => {} };
-  const fleet = FleetCollector.fromConfig(c.config, c.inventory, c.log.child({ component: 'collector' }));
-  fleet.start();
+  const log = c.log.child({ component: 'collector' });
+  const ttl = opts.leaseTtlMs ?? LEASE_TTL_MS;
+  const lease = new Lease(
+    c.redis,
+    `${c.config.redis.prefix}:collector:lease`,
+    `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+    ttl,
+  );
+  let fleet: FleetCollector | undefined;
+  let stopped = false;
+  const tick = async () => {
+    try {
+      if (fleet) {
+        if (!(await lease.renew())) {
+          log.warn('lost the collector lease; another worker collects now');
+          const f = fleet;
+          fleet = undefined;
+          await f.stop();
+        }
+      } else if (await lease.acquire()) {
+        log.info('holding the collector lease; collecting inventory');
+        fleet = FleetCollector.fromConfig(c.config, c.inventory, log);
+        fleet.start();
+      }
+    } catch (err) {
+      log.warn({ err }, 'collector lease check failed');
+    }
+  };
+  const timer = setInterval(() => void tick(), Math.max(200, Math.floor(ttl / 3)));
+  const first = tick();
   const ready = (async () => {
+    await first;
     const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline) {
+    while (Date.now() < deadline && !stopped) {
       const states = await c.inventory.syncStates();
       if (states.every((s) => s.state !== 'never')) return;
       await new Promise((r) => setTimeout(r, 100));
     }
   })();
-  return { ready, stop: () => fleet.stop() };
+  return {
+    ready,
+    stop: async () => {
+      stopped = true;
+      clearInterval(timer);
+      await first;
+      if (fleet) {
+        await fleet.stop();
+        fleet = undefined;
+        await lease.release().catch(() => undefined);
+      }
+    },
+  };
 }
 
 /** Starts everything a worker process runs; `stop()` drains it. */

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { App } from '@slack/bolt';
 import type { Queue } from 'bullmq';
+import { z } from 'zod';
 import type { Config } from '../config.ts';
-import { type Command, describeCommand, parseCommand, truncate } from '../domain/command.ts';
+import { COMMANDS, type Command, describeCommand, parseCommand, truncate } from '../domain/command.ts';
 import { isUserFacing, UserFacingError } from '../errors.ts';
 import { type CommandJobData, commandJobId } from '../jobs/definitions.ts';
 import type { Logger } from '../log.ts';
@@ -189,9 +190,10 @@ export function errorReply(err: UserFacingError): Message {
   };
 }
 
+/** Metric label for a command that did not parse: a known command name or "other", so labels stay bounded. */
 function firstWord(text: string): string {
   const w = text.trim().split(/\s+/)[0]?.toLowerCase() ?? '';
-  return /^[a-z]{1,20}$/.test(w) ? w : 'other';
+  return COMMANDS.some((c) => c.name === w) ? w : 'other';
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
@@ -210,29 +212,66 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   });
 }
 
+const slashPayload = z.object({
+  text: z.string().max(4000).default(''),
+  user_id: z.string().regex(/^[UW][A-Z0-9]{2,}$/),
+  user_name: z.string().optional(),
+  channel_id: z.string().regex(/^[CGD][A-Z0-9]{2,}$/),
+  team_id: z.string().optional(),
+  response_url: z
+    .string()
+    .url()
+    .refine(
+      (u) => u.startsWith('https://') || /^http:\/\/(127\.0\.0\.1|localhost)[:/]/.test(u),
+      'must be https',
+    )
+    .optional(),
+  trigger_id: z.string().max(200).optional(),
+});
+
+/** Validates the fields scope reads from Slack's slash-command payload. */
+export function parseSlashPayload(body: unknown): SlashCommandInput | undefined {
+  const r = slashPayload.safeParse(body);
+  if (!r.success) return undefined;
+  const c = r.data;
+  return {
+    text: c.text,
+    userId: c.user_id,
+    channelId: c.channel_id,
+    ...(c.user_name ? { userName: c.user_name } : {}),
+    ...(c.team_id ? { teamId: c.team_id } : {}),
+    ...(c.response_url ? { responseUrl: c.response_url } : {}),
+    ...(c.trigger_id ? { triggerId: c.trigger_id } : {}),
+  };
+}
+
 /** Registers the /scope slash command on a Bolt app. */
 export function registerScopeCommand(app: App, deps: ScopeCommandDeps): void {
   app.command('/scope', async ({ command, ack }) => {
-    const input: SlashCommandInput = {
-      text: typeof command.text === 'string' ? command.text : '',
-      userId: command.user_id,
-      channelId: command.channel_id,
-      ...(command.user_name ? { userName: command.user_name } : {}),
-      ...(command.team_id ? { teamId: command.team_id } : {}),
-      ...(command.response_url ? { responseUrl: command.response_url } : {}),
-      ...(command.trigger_id ? { triggerId: command.trigger_id } : {}),
-    };
+    const input = parseSlashPayload(command);
     let reply: Message;
-    try {
-      reply = await handleScopeCommand(deps, input);
-    } catch (err) {
-      deps.log.error({ err }, 'unexpected error handling /scope');
-      reply = {
-        summary: 'scope hit an internal error',
-        blocks: [
-          { kind: 'section', text: md`:x: scope hit an internal error; nothing was started. Try again.` },
-        ],
-      };
+    if (input === undefined) {
+      deps.log.warn({ fields: Object.keys(command ?? {}) }, 'malformed slash command payload');
+      deps.metrics.commandsReceived.inc({ command: 'other', outcome: 'invalid' });
+      reply = errorReply(
+        new UserFacingError(
+          'BAD_INPUT',
+          'Slack sent a command scope could not read (missing user or channel).',
+          'Try the command again; if it keeps failing, tell the scope operators.',
+        ),
+      );
+    } else {
+      try {
+        reply = await handleScopeCommand(deps, input);
+      } catch (err) {
+        deps.log.error({ err }, 'unexpected error handling /scope');
+        reply = {
+          summary: 'scope hit an internal error',
+          blocks: [
+            { kind: 'section', text: md`:x: scope hit an internal error; nothing was started. Try again.` },
+          ],
+        };
+      }
     }
     await ack({ response_type: 'ephemeral', ...toSlack(reply) });
   });

@@ -107,5 +107,5 @@ export function toSlack(message: Message): SlackMessage {
       },
     ];
   }
-  return { text: message.summary.slice(0, 3000), blocks };
+  return { text: escapeMrkdwn(message.summary).slice(0, 3000), blocks };
 }

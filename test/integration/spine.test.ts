@@ -61,6 +61,7 @@ describe('slash command → queue → worker → incident channel', () => {
     const audit = await h.container.audit.recent();
     expect(audit.map((e) => e.kind)).toEqual(['request', 'result']);
     expect(await h.container.audit.verify()).toBeUndefined();
+    expect(h.slack.callsTo('auth.test')).toHaveLength(1);
   });
 
   it('rejects a forged signature with 401 and queues nothing', async () => {
@@ -97,6 +98,23 @@ describe('slash command → queue → worker → incident channel', () => {
     expect(text).toContain('/scope help');
     expect(await jobCount(h)).toBe(0);
     expect((await h.container.audit.recent()).map((e) => e.kind)).toEqual(['refusal']);
+  });
+
+  it('answers a malformed Slack payload with a clear ephemeral error and queues nothing', async () => {
+    h = await startScope();
+    const res = await slash(h, 'status', { user_id: 'not-a-user' });
+    expect(res.status).toBe(200);
+    expect(ackText(res)).toContain('could not read');
+    expect(await jobCount(h)).toBe(0);
+  });
+
+  it('escapes what the user typed in the reply: no pings, no links', async () => {
+    h = await startScope();
+    const res = await slash(h, 'image ev<!channel>il<https://evil.example|click>');
+    expect(ackText(res)).toContain('&lt;');
+    const text = ackText(res);
+    expect(text).not.toContain('<!channel>');
+    expect(text).not.toContain('<https://evil.example');
   });
 
   it('refuses channels outside the allow-list politely', async () => {

@@ -1,0 +1,38 @@
+import type { Redis } from 'ioredis';
+
+const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
+const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
+
+/**
+ * A time-limited claim in Redis so that, of many worker replicas, one runs the inventory collector.
+ * If its holder dies the claim expires and another replica takes over within `ttlMs`.
+ */
+export class Lease {
+  readonly #redis: Redis;
+  readonly #key: string;
+  readonly #owner: string;
+  readonly #ttlMs: number;
+
+  constructor(redis: Redis, key: string, owner: string, ttlMs: number) {
+    this.#redis = redis;
+    this.#key = key;
+    this.#owner = owner;
+    this.#ttlMs = ttlMs;
+  }
+
+  async acquire(): Promise<boolean> {
+    return (await this.#redis.set(this.#key, this.#owner, 'PX', this.#ttlMs, 'NX')) === 'OK';
+  }
+
+  async renew(): Promise<boolean> {
+    return (await this.#redis.eval(RENEW, 1, this.#key, this.#owner, this.#ttlMs)) === 1;
+  }
+
+  async release(): Promise<void> {
+    await this.#redis.eval(RELEASE, 1, this.#key, this.#owner);
+  }
+
+  async holder(): Promise<string | null> {
+    return this.#redis.get(this.#key);
+  }
+}

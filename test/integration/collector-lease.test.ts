@@ -1,0 +1,69 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config.ts';
+import { buildContainer } from '../../src/container.ts';
+import { createLogger } from '../../src/log.ts';
+import { startCollector } from '../../src/worker-process.ts';
+import { startFakeKube } from '../support/fake-kube.ts';
+import { fakeDigest, makeDeploymentChain, makeNamespace } from '../support/kube-fixtures.ts';
+import { testRedis } from '../support/redis.ts';
+
+describe('collector lease across worker replicas', () => {
+  it('lets one replica collect, and another take over when it stops', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'scope-lease-'));
+    const fake = await startFakeKube({ name: 'prod-eu' });
+    fake.load([
+      makeNamespace('a'),
+      ...makeDeploymentChain({ namespace: 'a', deployment: 'x', containers: [{ name: 'x', image: 'x:1' }] })
+        .objects,
+    ]);
+    const r = testRedis();
+    const config = parseConfig({
+      redis: { url: r.url, prefix: r.prefix },
+      clusters: [
+        {
+          name: 'prod-eu',
+          environment: 'prod',
+          kubeconfig: await fake.writeKubeconfig(dir),
+          context: 'prod-eu',
+        },
+      ],
+      log: { level: 'silent' },
+    });
+    const log = createLogger('silent', 'test');
+    const a = buildContainer(config, 'worker', log);
+    const b = buildContainer(config, 'worker', log);
+    const first = startCollector(a, { leaseTtlMs: 600 });
+    await first.ready;
+    const second = startCollector(b, { leaseTtlMs: 600 });
+    await second.ready;
+    try {
+      await new Promise((res) => setTimeout(res, 500));
+      expect(fake.activeWatches).toBe(1);
+      const listsBefore = fake.counters.list;
+      await first.stop();
+      const deadline = Date.now() + 5000;
+      while (fake.counters.list === listsBefore && Date.now() < deadline)
+        await new Promise((res) => setTimeout(res, 50));
+      expect(fake.counters.list).toBeGreaterThan(listsBefore);
+      fake.load(
+        makeDeploymentChain({ namespace: 'a', deployment: 'y', containers: [{ name: 'y', image: 'y:1' }] })
+          .objects,
+      );
+      const y = fakeDigest('y:1');
+      const until = Date.now() + 5000;
+      while ((await b.inventory.podsRunningDigest(y)).length === 0 && Date.now() < until) {
+        await new Promise((res) => setTimeout(res, 50));
+      }
+      expect((await b.inventory.podsRunningDigest(y)).length).toBe(1);
+    } finally {
+      await second.stop();
+      await a.close();
+      await b.close();
+      await fake.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
