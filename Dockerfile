@@ -10,13 +10,18 @@ ARG NODE_IMAGE=node:24-bookworm-slim
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-# Exactly the lockfile, no devDependencies, and no install scripts: the only dependency that has one
-# (msgpackr-extract, an optional native speed-up of BullMQ) is denied and BullMQ uses its pure-JS fallback.
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+# Exactly the lockfile, no devDependencies, no install scripts. The only dependency with an install script is
+# msgpackr-extract, an optional native speed-up of msgpackr (used by BullMQ). Denying its script is not enough
+# to keep native code out: its optional @msgpackr-extract/* packages ship prebuilt binaries that msgpackr
+# loads at run time. --omit=optional leaves them (the only optional dependencies) out, so the image runs
+# msgpackr's pure-JS code only — no prebuilt native code from the registry.
+RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund \
   && npm cache clean --force
 
 FROM ${NODE_IMAGE} AS runtime
-ENV NODE_ENV=production
+# MSGPACKR_NATIVE_ACCELERATION_DISABLED: belt and braces, msgpackr never tries to load a native extension.
+ENV NODE_ENV=production \
+    MSGPACKR_NATIVE_ACCELERATION_DISABLED=true
 WORKDIR /app
 # Files stay owned by root and read-only for the runtime user: the process cannot modify its own code.
 COPY --from=deps /app/node_modules ./node_modules
