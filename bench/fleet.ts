@@ -6,7 +6,12 @@
  * in many clusters, and one planted "needle" digest running in a few pods of 3 clusters.
  */
 import type { KubeObject } from '../test/support/fake-kube.ts';
-import { defaultImageID, fakeDigest, makeDeploymentChain, makeNamespace } from '../test/support/kube-fixtures.ts';
+import {
+  defaultImageID,
+  fakeDigest,
+  makeDeploymentChain,
+  makeNamespace,
+} from '../test/support/kube-fixtures.ts';
 
 export type FleetShape = {
   clusters: number;
@@ -35,7 +40,13 @@ export function shapeFromEnv(env: NodeJS.ProcessEnv = process.env): FleetShape {
   };
 }
 
-export function intEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+export function intEnv(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
@@ -69,7 +80,8 @@ export function benchClusters(shape: FleetShape): BenchCluster[] {
   const needles = new Set(needleClusterIndices(shape.clusters));
   const out: BenchCluster[] = [];
   for (let i = 0; i < shape.clusters; i++) {
-    const environment = i < shape.clusters * 0.4 ? 'production' : i < shape.clusters * 0.7 ? 'staging' : 'dev';
+    const environment =
+      i < shape.clusters * 0.4 ? 'production' : i < shape.clusters * 0.7 ? 'staging' : 'dev';
     out.push({
       index: i,
       name: `bench-${String(i).padStart(2, '0')}`,
@@ -134,7 +146,8 @@ export function countObjects(objects: readonly KubeObject[], into: FleetCounts):
   for (const o of objects) {
     if (o.kind !== 'Pod') continue;
     into.pods += 1;
-    const statuses = (o.status as { containerStatuses?: { imageID?: string }[] } | undefined)?.containerStatuses;
+    const statuses = (o.status as { containerStatuses?: { imageID?: string }[] } | undefined)
+      ?.containerStatuses;
     for (const s of statuses ?? []) {
       into.containers += 1;
       const id = s.imageID ?? '';
