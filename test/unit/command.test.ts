@@ -9,20 +9,10 @@ import {
   tokenize,
   truncate,
 } from '../../src/domain/command.ts';
-import { UserFacingError } from '../../src/errors.ts';
+import { errorOf } from '../support/errors.ts';
 
 const HEX = '8e6b0123456789abcdef0123456789abcdef0123456789abcdef01234567c0f1';
 const DIGEST = `sha256:${HEX}`;
-
-function errorOf(fn: () => unknown): UserFacingError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof UserFacingError) return err;
-    throw err;
-  }
-  throw new Error('expected a UserFacingError, but nothing was thrown');
-}
 
 function usageOf(name: string): string {
   const spec = commandSpec(name);

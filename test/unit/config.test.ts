@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Config, loadConfig, parseConfig, requireSlackCredentials } from '../../src/config.ts';
-import { ScopeError } from '../../src/errors.ts';
+import { configError } from '../support/errors.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'scope-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -13,16 +13,6 @@ function yamlFile(text: string): string {
   const path = join(dir, `config-${++fileNo}.yaml`);
   writeFileSync(path, text);
   return path;
-}
-
-function configError(fn: () => unknown): ScopeError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ScopeError) return err;
-    throw err;
-  }
-  throw new Error('expected a ScopeError, but nothing was thrown');
 }
 
 const cluster = { name: 'prod-eu', environment: 'prod', kubeconfig: '/etc/scope/prod-eu.kubeconfig' };

@@ -19,21 +19,12 @@ import {
   shortDigest,
 } from '../../src/domain/image-ref.ts';
 import { UserFacingError } from '../../src/errors.ts';
+import { errorOf } from '../support/errors.ts';
 
 const H1 = `8e6b${'0123456789abcdef'.repeat(3)}01234567c0f1`;
 const H2 = '1234567890abcdef'.repeat(4);
 const D1 = parseDigest(`sha256:${H1}`);
 const D2 = parseDigest(`sha256:${H2}`);
-
-function errorOf(fn: () => unknown): UserFacingError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof UserFacingError) return err;
-    throw err;
-  }
-  throw new Error('expected a UserFacingError, but nothing was thrown');
-}
 
 function shown(input: string): string {
   const chars = Array.from(input.trim());
