@@ -135,7 +135,7 @@ export async function runDemo(argv: string[]): Promise<number> {
     const input = line.trim();
     if (!input) return true;
     if (input === 'quit' || input === 'exit') return false;
-    say(dim(`> ${input}`));
+    if (!process.stdin.isTTY || values.script !== undefined) say(dim(`> ${input}`));
     const press = /^press\s+(\d+)$/.exec(input);
     if (press) {
       const b = buttons[Number(press[1]) - 1];
