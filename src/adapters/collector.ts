@@ -37,6 +37,7 @@ type Defaults = Required<Pick<CollectorOptions, 'backoff' | 'ownerRefreshInterva
 const DEFAULTS: Defaults = { backoff: { initialMs: 1000, maxMs: 60_000 }, ownerRefreshIntervalMs: 30_000 };
 const EXPIRED_LIST_RETRIES = 2;
 const MIN_WATCH_CYCLE_MS = 1000;
+const HEALTHY_WATCH_MS = 60_000;
 
 /**
  * Keeps one cluster's pods in the inventory: a full LIST written with replaceCluster, then a WATCH from the
@@ -88,18 +89,17 @@ export class ClusterCollector {
     let failures = 0;
     while (!signal.aborted) {
       if (resourceVersion === undefined) {
-        const { sync, listing } = await this.#sync(signal).catch(() => ({
+        const { sync, resourceVersion: listed } = await this.#sync(signal).catch(() => ({
           sync: undefined,
-          listing: undefined,
+          resourceVersion: undefined,
         }));
         if (signal.aborted) return;
-        if (!sync?.ok || listing === undefined) {
+        if (!sync?.ok || listed === undefined) {
           failures += 1;
           await sleep(this.#backoff(failures), signal);
           continue;
         }
-        resourceVersion = listing.resourceVersion;
-        failures = 0;
+        resourceVersion = listed;
       }
       const watchCycle = new AbortController();
       const resync =
@@ -116,9 +116,12 @@ export class ClusterCollector {
           AbortSignal.any([signal, watchCycle.signal]),
           { serverTimeoutSeconds: this.#options.watchTimeoutSeconds },
         );
+        failures = 0;
       } catch (err) {
         if (signal.aborted) return;
         resourceVersion = undefined;
+        // Only a watch that held for a while proves the cluster healthy; a list alone does not reset backoff.
+        if (Date.now() - startedAt >= HEALTHY_WATCH_MS) failures = 0;
         if (watchCycle.signal.aborted) {
           this.#log.debug('periodic resync: re-listing');
         } else if (err instanceof ResourceExpiredError) {
@@ -137,12 +140,16 @@ export class ClusterCollector {
     }
   }
 
-  async #sync(signal: AbortSignal): Promise<{ sync: ClusterSync; listing?: ClusterListing }> {
+  // The write happens inside the parallelism slot too, so at most `clusterParallelism` listings sit in memory.
+  #sync(signal: AbortSignal): Promise<{ sync: ClusterSync; resourceVersion?: string }> {
+    return this.#limit ? this.#limit(() => this.#listAndWrite(signal)) : this.#listAndWrite(signal);
+  }
+
+  async #listAndWrite(signal: AbortSignal): Promise<{ sync: ClusterSync; resourceVersion?: string }> {
     const started = this.#now();
-    const listed = this.#limit ? this.#limit(() => this.#listWithRetry(signal)) : this.#listWithRetry(signal);
     let listing: ClusterListing;
     try {
-      listing = await listed;
+      listing = await this.#listWithRetry(signal);
     } catch (err) {
       if (signal.aborted) throw signal.reason;
       return { sync: await this.#recordFailure(err, started) };
@@ -169,7 +176,7 @@ export class ClusterCollector {
       .recordSync(sync)
       .catch((err: unknown) => this.#log.warn({ err }, 'cannot record sync'));
     this.#log.info({ pods: sync.pods, ms: finished.getTime() - started.getTime() }, 'cluster listed');
-    return { sync, listing };
+    return { sync, resourceVersion: listing.resourceVersion };
   }
 
   async #listWithRetry(signal: AbortSignal): Promise<ClusterListing> {

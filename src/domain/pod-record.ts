@@ -125,12 +125,11 @@ export function toPodRecord(
     name,
     uid,
     workload: resolveWorkload(namespace, meta.ownerReferences, owners, identity),
-    containers: [
-      ...containers(spec.initContainers, status.initContainerStatuses, 'init'),
-      ...containers(spec.containers, status.containerStatuses, 'container'),
-      ...containers(spec.ephemeralContainers, status.ephemeralContainerStatuses, 'ephemeral'),
-    ],
+    containers: [],
   };
+  addContainers(record.containers, spec.initContainers, status.initContainerStatuses, 'init');
+  addContainers(record.containers, spec.containers, status.containerStatuses, 'container');
+  addContainers(record.containers, spec.ephemeralContainers, status.ephemeralContainerStatuses, 'ephemeral');
   const node = str(spec.nodeName);
   if (node !== undefined) record.node = node;
   const phase = str(status.phase);
@@ -140,16 +139,14 @@ export function toPodRecord(
   return record;
 }
 
-function containers(specs: unknown, statuses: unknown, type: ContainerRecord['type']): ContainerRecord[] {
-  if (!Array.isArray(specs)) return [];
-  const byName = new Map<string, Json>();
-  if (Array.isArray(statuses)) {
-    for (const s of statuses) {
-      const n = isObject(s) ? str(s.name) : undefined;
-      if (n !== undefined) byName.set(n, s as Json);
-    }
-  }
-  const out: ContainerRecord[] = [];
+function addContainers(
+  out: ContainerRecord[],
+  specs: unknown,
+  statuses: unknown,
+  type: ContainerRecord['type'],
+): void {
+  if (!Array.isArray(specs)) return;
+  const statusList: unknown[] = Array.isArray(statuses) ? statuses : [];
   for (const c of specs) {
     if (!isObject(c)) continue;
     const name = str(c.name);
@@ -161,13 +158,15 @@ function containers(specs: unknown, statuses: unknown, type: ContainerRecord['ty
       record.repository = parsed.repository;
       if (parsed.tag !== undefined) record.tag = parsed.tag;
     }
-    const status = byName.get(name);
+    const status = statusList.find((st) => isObject(st) && st.name === name) as Json | undefined;
     if (status !== undefined) {
       const imageID = str(status.imageID);
       if (imageID !== undefined) {
         record.imageID = imageID;
-        const rt = runtimeImage(imageID, image);
-        if (rt.digest !== undefined) record.digest = rt.digest;
+        const rt = runtimeImage(imageID);
+        // A bare config id says nothing about the manifest; a digest pinned in the spec does.
+        const digest = rt.digest ?? (rt.configId !== undefined ? parsed?.digest : undefined);
+        if (digest !== undefined) record.digest = digest;
         if (rt.configId !== undefined) record.configId = rt.configId;
       }
       const startedAt = startedAtOf(status.state);
@@ -175,7 +174,6 @@ function containers(specs: unknown, statuses: unknown, type: ContainerRecord['ty
     }
     out.push(record);
   }
-  return out;
 }
 
 function startedAtOf(state: unknown): string | undefined {
@@ -185,7 +183,7 @@ function startedAtOf(state: unknown): string | undefined {
   return undefined;
 }
 
-type ImageParts = { repository: string; tag?: string };
+type ImageParts = { repository: string; tag?: string; digest?: string };
 type RuntimeParts = { digest?: string; configId?: string };
 
 const imageCache = new Map<string, ImageParts | null>();
@@ -199,6 +197,7 @@ function imageParts(image: string): ImageParts | undefined {
       const ref = parseImageRef(image);
       parts = { repository: repositoryKey(ref) };
       if (ref.tag !== undefined) parts.tag = ref.tag;
+      if (ref.digest !== undefined) parts.digest = ref.digest;
     } catch {
       parts = null;
     }
@@ -207,15 +206,14 @@ function imageParts(image: string): ImageParts | undefined {
   return parts ?? undefined;
 }
 
-function runtimeImage(imageID: string, image: string): RuntimeParts {
-  const key = `${imageID}\u0000${image}`;
-  let parts = runtimeCache.get(key);
+function runtimeImage(imageID: string): RuntimeParts {
+  let parts = runtimeCache.get(imageID);
   if (parts === undefined) {
-    const rt = parseRuntimeImageId(imageID, image);
+    const rt = parseRuntimeImageId(imageID);
     parts = {};
     if (rt.digest !== undefined) parts.digest = rt.digest;
     if (rt.configId !== undefined) parts.configId = rt.configId;
-    remember(runtimeCache, key, parts);
+    remember(runtimeCache, imageID, parts);
   }
   return parts;
 }
