@@ -24,20 +24,20 @@ export type HistoryEntry = {
 };
 
 // Keeps the earliest first-seen value ("iso\timage\tenv"); ISO-8601 UTC strings sort chronologically.
+// ARGV: ttl seconds, then field/value pairs.
 const SET_EARLIEST = `
-local cur = redis.call('HGET', KEYS[1], ARGV[1])
-if (not cur) or (string.sub(ARGV[2], 1, 24) < string.sub(cur, 1, 24)) then
-  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+for i = 2, #ARGV - 1, 2 do
+  local cur = redis.call('HGET', KEYS[1], ARGV[i])
+  if (not cur) or (string.sub(ARGV[i + 1], 1, 24) < string.sub(cur, 1, 24)) then
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+  end
 end
-redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('EXPIRE', KEYS[1], ARGV[1])
 return 1
 `;
 
-type Membership = {
-  digests: Set<string>;
-  repos: Set<string>;
-  pairs: Map<string, { digest: string; image: string; since: string }>;
-};
+type PairInfo = { digest: string; image: string; since: string };
+type Membership = { digests: Set<string>; repos: Set<string>; pairs: Map<string, PairInfo> };
 
 /**
  * The fleet inventory in Redis. Keys (all under the configured prefix):
@@ -77,31 +77,115 @@ export class InventoryStore implements InventoryWriter, SyncStateReader {
   ): Promise<void> {
     const podsKey = this.#k('pods', cluster);
     const old = await this.#redis.hgetall(podsKey);
-    const oldPods = Object.values(old).map((j) => JSON.parse(j) as PodRecord);
-    const oldM = memberships(oldPods);
-    const newM = memberships(pods);
     const now = at.toISOString();
     const tx = this.#redis.pipeline();
-    for (const p of oldPods) {
-      const m = memberships([p]);
-      const ref = `${cluster}|${podKey(p)}`;
-      for (const d of m.digests) tx.srem(this.#k('digest', d), ref);
-      for (const r of m.repos) tx.srem(this.#k('repo', r), ref);
+    // Only what changed is written: a resync of an unchanged cluster touches almost nothing.
+    const oldRefs = new Map<string, Set<string>>();
+    const newRefs = new Map<string, Set<string>>();
+    const oldPods: PodRecord[] = [];
+    for (const json of Object.values(old)) {
+      const pod = JSON.parse(json) as PodRecord;
+      oldPods.push(pod);
+      this.#collectRefs(oldRefs, cluster, pod);
     }
-    tx.del(podsKey);
-    this.#writePods(tx, cluster, pods);
+    const changed: string[] = [];
+    const seen = new Set<string>();
+    for (const pod of pods) {
+      const key = podKey(pod);
+      seen.add(key);
+      const json = JSON.stringify(pod);
+      if (old[key] !== json) changed.push(key, json);
+      this.#collectRefs(newRefs, cluster, pod);
+    }
+    const gone = Object.keys(old).filter((k) => !seen.has(k));
+    for (const part of chunks(gone, 1000)) tx.hdel(podsKey, ...part);
+    for (const part of chunks(changed, 2000)) tx.hset(podsKey, ...part);
+    for (const [key, refs] of oldRefs) {
+      const keep = newRefs.get(key);
+      const removed = keep ? [...refs].filter((r) => !keep.has(r)) : [...refs];
+      for (const part of chunks(removed, 1000)) tx.srem(key, ...part);
+    }
+    const digests: string[] = [];
+    for (const [key, refs] of newRefs) {
+      const had = oldRefs.get(key);
+      const added = had ? [...refs].filter((r) => !had.has(r)) : [...refs];
+      for (const part of chunks(added, 1000)) tx.sadd(key, ...part);
+      if (key.startsWith(this.#k('digest', ''))) digests.push(key.slice(this.#k('digest', '').length));
+    }
+    for (const part of chunks(digests, 1000)) tx.zadd(this.#k('digests'), ...part.flatMap((d) => [0, d]));
+
     const pairsKey = this.#k('pairs', cluster);
     tx.del(pairsKey);
     const counts = pairCounts(pods);
-    if (counts.size) tx.hset(pairsKey, Object.fromEntries(counts));
-    for (const [pair, info] of oldM.pairs) {
-      if (!newM.pairs.has(pair)) this.#markLast(tx, cluster, pair, info.digest, now);
-    }
+    for (const part of chunks([...counts].flat(), 2000)) tx.hset(pairsKey, ...part);
+    const oldM = memberships(oldPods);
+    const newM = memberships(pods);
+    const firsts: Array<[string, PairInfo]> = [];
+    const lasts: Array<[string, string]> = [];
+    for (const [pair, info] of oldM.pairs) if (!newM.pairs.has(pair)) lasts.push([pair, info.digest]);
     for (const [pair, info] of newM.pairs) {
-      this.#markFirst(tx, cluster, environment, pair, info, now);
-      this.#markLast(tx, cluster, pair, info.digest, now);
+      firsts.push([pair, info]);
+      lasts.push([pair, info.digest]);
     }
+    this.#markFirstMany(tx, cluster, environment, firsts, now);
+    this.#markLastMany(tx, cluster, lasts, now);
     await exec(tx);
+  }
+
+  #collectRefs(into: Map<string, Set<string>>, cluster: string, pod: PodRecord): void {
+    const ref = `${cluster}|${podKey(pod)}`;
+    for (const c of pod.containers) {
+      if (c.digest) addTo(into, this.#k('digest', c.digest), ref);
+      if (c.repository) addTo(into, this.#k('repo', c.repository), ref);
+    }
+  }
+
+  /** First-seen for many pairs of one cluster: one script call per history hash instead of one per pair. */
+  #markFirstMany(
+    tx: ChainableCommander,
+    cluster: string,
+    environment: string,
+    pairs: ReadonlyArray<[string, PairInfo]>,
+    now: string,
+  ): void {
+    const byDigest = new Map<string, string[]>();
+    const byCluster: string[] = [];
+    for (const [pair, info] of pairs) {
+      const [ns, wl] = pair.split('|') as [string, string];
+      const since = info.since && info.since < now ? info.since : now;
+      const value = `${since.padEnd(24, ' ')}\t${info.image}\t${environment}`;
+      const list = byDigest.get(info.digest) ?? [];
+      list.push(`${cluster}|${ns}|${wl}`, value);
+      byDigest.set(info.digest, list);
+      byCluster.push(pair, value);
+    }
+    const cmd = tx as unknown as { scopeSetEarliest: (...a: (string | number)[]) => void };
+    for (const [digest, fv] of byDigest) cmd.scopeSetEarliest(this.#k('dfirst', digest), this.#ttl, ...fv);
+    for (const part of chunks(byCluster, 2000))
+      cmd.scopeSetEarliest(this.#k('wfirst', cluster), this.#ttl, ...part);
+  }
+
+  #markLastMany(
+    tx: ChainableCommander,
+    cluster: string,
+    pairs: ReadonlyArray<[string, string]>,
+    now: string,
+  ): void {
+    const byDigest = new Map<string, string[]>();
+    const byCluster: string[] = [];
+    for (const [pair, digest] of pairs) {
+      const [ns, wl] = pair.split('|') as [string, string];
+      const list = byDigest.get(digest) ?? [];
+      list.push(`${cluster}|${ns}|${wl}`, now);
+      byDigest.set(digest, list);
+      byCluster.push(pair, now);
+    }
+    for (const [digest, fv] of byDigest) {
+      tx.hset(this.#k('dlast', digest), ...fv);
+      tx.expire(this.#k('dlast', digest), this.#ttl);
+    }
+    for (const part of chunks(byCluster, 2000)) tx.hset(this.#k('wlast', cluster), ...part);
+    if (byCluster.length) tx.expire(this.#k('wlast', cluster), this.#ttl);
   }
 
   async upsertPod(pod: PodRecord, at: Date): Promise<void> {
@@ -220,17 +304,27 @@ export class InventoryStore implements InventoryWriter, SyncStateReader {
       this.#redis.hgetall(this.#k('dfirst', digest)),
       this.#redis.hgetall(this.#k('dlast', digest)),
     ]);
-    const pairsByCluster = new Map<string, Record<string, string>>();
-    const entries: HistoryEntry[] = [];
-    for (const [field, value] of Object.entries(first)) {
+    const fields = Object.keys(first).map((field) => {
       const [cluster, namespace, wl] = field.split('|') as [string, string, string];
-      if (!pairsByCluster.has(cluster)) {
-        pairsByCluster.set(cluster, await this.#redis.hgetall(this.#k('pairs', cluster)));
-      }
-      const running = Number(pairsByCluster.get(cluster)?.[`${namespace}|${wl}|${digest}`] ?? 0) > 0;
-      const e = historyEntry(cluster, namespace, wl, digest, value, last[field], running);
+      return { field, cluster, namespace, wl };
+    });
+    const tx = this.#redis.pipeline();
+    for (const f of fields) tx.hget(this.#k('pairs', f.cluster), `${f.namespace}|${f.wl}|${digest}`);
+    const counts = fields.length ? await exec(tx) : [];
+    const entries: HistoryEntry[] = [];
+    fields.forEach((f, i) => {
+      const running = Number(counts[i] ?? 0) > 0;
+      const e = historyEntry(
+        f.cluster,
+        f.namespace,
+        f.wl,
+        digest,
+        first[f.field] ?? '',
+        last[f.field],
+        running,
+      );
       if (this.#withinWindow(e, now)) entries.push(e);
-    }
+    });
     return entries;
   }
 
@@ -330,8 +424,8 @@ export class InventoryStore implements InventoryWriter, SyncStateReader {
     const since = info.since && info.since < now ? info.since : now;
     const value = `${since.padEnd(24, ' ')}\t${info.image}\t${environment}`;
     const cmd = tx as unknown as { scopeSetEarliest: (...a: (string | number)[]) => void };
-    cmd.scopeSetEarliest(this.#k('dfirst', info.digest), `${cluster}|${ns}|${wl}`, value, this.#ttl);
-    cmd.scopeSetEarliest(this.#k('wfirst', cluster), pair, value, this.#ttl);
+    cmd.scopeSetEarliest(this.#k('dfirst', info.digest), this.#ttl, `${cluster}|${ns}|${wl}`, value);
+    cmd.scopeSetEarliest(this.#k('wfirst', cluster), this.#ttl, pair, value);
   }
 
   #markLast(tx: ChainableCommander, cluster: string, pair: string, digest: string, now: string): void {
@@ -410,6 +504,18 @@ function pairCounts(pods: readonly PodRecord[]): Map<string, string> {
     }
   }
   return new Map([...counts].map(([k, v]) => [k, String(v)]));
+}
+
+function addTo(into: Map<string, Set<string>>, key: string, value: string): void {
+  const set = into.get(key);
+  if (set) set.add(value);
+  else into.set(key, new Set([value]));
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
 }
 
 async function exec(tx: ChainableCommander): Promise<unknown[]> {
