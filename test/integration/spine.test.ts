@@ -58,7 +58,10 @@ describe('slash command → queue → worker → incident channel', () => {
       h?.slack.messages(INCIDENT).find((m) => m.text.includes('scope status')),
     );
     expect(JSON.stringify(msg.blocks)).toContain('Workers');
-    const audit = await h.container.audit.recent();
+    const audit = await h.slack.waitFor(async () => {
+      const entries = await h?.container.audit.recent();
+      return entries?.length === 2 ? entries : undefined;
+    });
     expect(audit.map((e) => e.kind)).toEqual(['request', 'result']);
     expect(await h.container.audit.verify()).toBeUndefined();
     expect(h.slack.callsTo('auth.test')).toHaveLength(1);
