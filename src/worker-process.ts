@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { hostname } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { WebClient } from '@slack/web-api';
 import { FleetCollector } from './adapters/collector.ts';
 import { SlackNotifier } from './adapters/slack-notifier.ts';
@@ -99,12 +101,51 @@ export function startCollector(
   };
 }
 
+/** Runs the collector in a worker thread so listing big clusters never delays command answers; restarts it if it dies. */
+export function startCollectorThread(c: Container): { ready: Promise<void>; stop: () => Promise<void> } {
+  let stopping = false;
+  let thread: Worker;
+  let signalReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => {
+    signalReady = resolve;
+  });
+  const spawn = () => {
+    thread = new Worker(new URL('./collector-thread.ts', import.meta.url), {
+      workerData: { config: JSON.parse(JSON.stringify(c.config)) },
+    });
+    thread.on('message', (m: { type?: string }) => {
+      if (m.type === 'ready') signalReady();
+    });
+    thread.on('error', (err) => c.log.error({ err }, 'collector thread failed'));
+    thread.on('exit', (code) => {
+      if (stopping) return;
+      c.log.error({ code }, 'collector thread exited; restarting in 5 s');
+      setTimeout(() => {
+        if (!stopping) spawn();
+      }, 5000).unref();
+    });
+  };
+  spawn();
+  return {
+    ready,
+    stop: async () => {
+      stopping = true;
+      const exited = once(thread, 'exit');
+      thread.postMessage('stop');
+      const timer = setTimeout(() => void thread.terminate(), 20_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
 /** Starts everything a worker process runs; `stop()` drains it. */
 export async function startWorkerProcess(c: Container): Promise<{ stop: () => Promise<void> }> {
   const notifier = new SlackNotifier(slackClient(c), c.redis, c.config.redis.prefix, c.log);
   const worker = startCommandWorker(c, { notifier, ports: commandPorts(c) });
   c.log.info({ concurrency: c.config.worker.concurrency }, 'command worker started');
-  const collector = c.config.inventory.collect ? startCollector(c) : undefined;
+  const collector =
+    c.config.inventory.collect && c.config.clusters.length > 0 ? startCollectorThread(c) : undefined;
   return {
     stop: async () => {
       await collector?.stop();

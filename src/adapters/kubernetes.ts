@@ -238,7 +238,25 @@ export class KubeCluster {
     return list;
   }
 
+  /** One GET, retried once when a kept-alive connection was reset under it (the server closed an idle socket). */
   async #get(
+    path: string,
+    query: Record<string, string>,
+    signal: AbortSignal,
+    opts: { action: string; accept: string },
+  ): Promise<unknown> {
+    try {
+      return await this.#getOnce(path, query, signal, opts);
+    } catch (err) {
+      if (!(err instanceof ScopeError) || !isConnectionReset(err.cause) || signal.aborted) throw err;
+      const stale = this.#dispatcher;
+      this.#dispatcher = undefined;
+      void stale?.value.close().catch(() => undefined);
+      return this.#getOnce(path, query, signal, opts);
+    }
+  }
+
+  async #getOnce(
     path: string,
     query: Record<string, string>,
     signal: AbortSignal,
@@ -426,4 +444,11 @@ function serverMessage(body: string): string | undefined {
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null;
+}
+
+const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
+
+/** True for the transport errors a reused keep-alive connection produces when the server already closed it. */
+function isConnectionReset(cause: unknown): boolean {
+  return cause instanceof Error && RESET_CODES.has(cause.message);
 }

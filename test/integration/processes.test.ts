@@ -5,7 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dump } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config.ts';
+import { InventoryStore } from '../../src/store/inventory-store.ts';
+import { startFakeKube } from '../support/fake-kube.ts';
 import { type FakeSlack, startFakeSlack } from '../support/fake-slack.ts';
+import { fakeDigest, makeDeploymentChain, makeNamespace } from '../support/kube-fixtures.ts';
 import { testRedis } from '../support/redis.ts';
 import { freePort } from '../support/redis-server.ts';
 import { SIGNING_SECRET } from '../support/scope-harness.ts';
@@ -71,6 +75,78 @@ describe.each(['bot', 'worker'])('the %s process', (kind) => {
       expect(stderr).not.toContain(slack.botToken);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
+      await slack.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the worker process with clusters', () => {
+  it('collects in its collector thread, answers, and stops cleanly', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'scope-proc-'));
+    const slack = await startFakeSlack();
+    const fake = await startFakeKube({ name: 'prod-eu' });
+    const digest = fakeDigest('thread-test');
+    fake.load([
+      makeNamespace('a'),
+      ...makeDeploymentChain({
+        namespace: 'a',
+        deployment: 'api',
+        replicas: 2,
+        containers: [
+          {
+            name: 'api',
+            image: 'registry.example.com/a/api:1',
+            imageID: `registry.example.com/a/api@${digest}`,
+          },
+        ],
+      }).objects,
+    ]);
+    const r = testRedis();
+    const opsPort = await freePort();
+    const path = join(dir, 'scope.yaml');
+    await writeFile(
+      path,
+      dump({
+        slack: { botToken: slack.botToken, apiUrl: slack.apiUrl },
+        redis: { url: r.url, prefix: r.prefix },
+        clusters: [
+          {
+            name: 'prod-eu',
+            environment: 'prod',
+            kubeconfig: await fake.writeKubeconfig(dir),
+            context: 'prod-eu',
+          },
+        ],
+        http: { port: opsPort, host: '127.0.0.1' },
+        log: { level: 'info' },
+      }),
+    );
+    const child = spawn(process.execPath, ['src/main.ts', 'worker'], {
+      env: { ...process.env, SCOPE_CONFIG: path },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr?.on('data', (b: Buffer) => {
+      stderr += b.toString();
+    });
+    const redis = r.connect();
+    try {
+      const store = new InventoryStore(redis, r.prefix, parseConfig({}));
+      const deadline = Date.now() + 15_000;
+      while ((await store.podsRunningDigest(digest)).length < 2 && Date.now() < deadline) {
+        await new Promise((res) => setTimeout(res, 100));
+      }
+      expect((await store.podsRunningDigest(digest)).length, stderr).toBe(2);
+      expect(stderr).toContain('"process":"collector"');
+      child.kill('SIGTERM');
+      const [code] = await once(child, 'exit');
+      expect(code, stderr).toBe(0);
+      expect(fake.activeWatches).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await redis.quit();
+      await fake.close();
       await slack.close();
       await rm(dir, { recursive: true, force: true });
     }
