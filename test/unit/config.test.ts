@@ -37,7 +37,7 @@ describe('parseConfig defaults', () => {
         historyDays: 90,
         resyncMinutes: 30,
         pageSize: 500,
-        clusterParallelism: 8,
+        clusterParallelism: 2,
       });
       expect(c.http).toEqual({ port: 9464, host: '0.0.0.0' });
       expect(c.log).toEqual({ level: 'info' });
