@@ -52,10 +52,10 @@ import type { ClusterSync, InventoryWriter, PodRecord } from '../src/domain/inve
 import { digestQuery } from '../src/jobs/inventory-queries.ts';
 import { createLogger } from '../src/log.ts';
 import { InventoryStore } from '../src/store/inventory-store.ts';
-import type { RedisServer } from '../test/support/redis-server.ts';
+import { type RedisServer, startRedisServer } from '../test/support/redis-server.ts';
 import type { FleetReady } from './fake-fleet-server.ts';
 import { commonDigests, intEnv, NEEDLE_DIGEST, shapeFromEnv } from './fleet.ts';
-import { startOwnedRedis } from './redis.ts';
+
 import {
   calibrate,
   fmtSummary,
@@ -505,7 +505,7 @@ async function main(): Promise<void> {
   line(`         calibration (fixed JSON work, lower is faster): ${calibrationStart} ms`);
 
   // ---- environment: redis-server, the fake fleet
-  const redisServer: RedisServer = await startOwnedRedis();
+  const redisServer: RedisServer = await startRedisServer();
   cleanups.push(() => redisServer.stop());
   const fleetStart = await startFleet();
   const fleet = fleetStart.ready;

@@ -18,43 +18,53 @@ export async function freePort(): Promise<number> {
   return addr.port;
 }
 
+/**
+ * Starts redis-server without persistence. A shell holds the server and kills it when its stdin, a pipe from
+ * this process, closes, so a run killed by a signal or by running out of heap leaves no server behind.
+ */
 export async function startRedisServer(
   binary = process.env.REDIS_SERVER_BIN ?? 'redis-server',
 ): Promise<RedisServer> {
   const dir = await mkdtemp(join(tmpdir(), 'scope-redis-'));
   const port = await freePort();
-  const child: ChildProcess = spawn(
-    binary,
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dir,
+  ];
+  const script =
+    'command -v "$0" >/dev/null || { echo "$0: not found" >&2; exit 127; }; "$0" "$@" & pid=$!; read -r _; kill "$pid" 2>/dev/null; wait "$pid"';
+  const child: ChildProcess = spawn('sh', ['-c', script, binary, ...args], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let output = '';
-  child.stdout?.on('data', (b: Buffer) => {
-    output += b.toString();
-  });
-  child.stderr?.on('data', (b: Buffer) => {
-    output += b.toString();
-  });
   const ready = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`redis-server did not start:\n${output}`)), 10_000);
-    const check = () => {
+    const onData = (b: Buffer) => {
+      output += b.toString();
       if (output.includes('Ready to accept connections')) {
         clearTimeout(timer);
         resolve();
       }
     };
-    child.stdout?.on('data', check);
-    child.once('error', (err) => {
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => {
       clearTimeout(timer);
       reject(
         new Error(
-          `cannot run ${binary} (${(err as NodeJS.ErrnoException).code}); install it: apt-get install -y redis-server`,
+          code === 127
+            ? `cannot run ${binary}; install it: apt-get install -y redis-server`
+            : `redis-server exited with ${code}:\n${output}`,
         ),
       );
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`redis-server exited with ${code}:\n${output}`));
     });
   });
   await ready;
@@ -62,9 +72,10 @@ export async function startRedisServer(
     url: `redis://127.0.0.1:${port}`,
     port,
     stop: async () => {
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        await once(child, 'exit');
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = once(child, 'exit');
+        child.stdin?.end();
+        await exited;
       }
       await rm(dir, { recursive: true, force: true });
     },
