@@ -351,7 +351,7 @@ type SlashDriver = {
 };
 
 async function startSlash(fleet: FleetReady, redisUrl: string): Promise<SlashDriver> {
-  const { startFakeSlack } = await import('../test/support/fake-slack.ts');
+  const { slackSettingsFor, startFakeSlack } = await import('../test/support/fake-slack.ts');
   const { sendSlashCommand } = await import('../test/support/slack-requests.ts');
   const { startBot } = await import('../src/bot.ts');
   const { startCommandWorker } = await import('../src/worker.ts');
@@ -362,14 +362,7 @@ async function startSlash(fleet: FleetReady, redisUrl: string): Promise<SlashDri
   cleanups.push(() => slack.close());
   slack.addChannel({ id: CHANNEL, name: 'inc-bench' });
   const config = configFor(fleet, redisUrl, {
-    slack: {
-      mode: 'http',
-      botToken: slack.botToken,
-      signingSecret: SIGNING_SECRET,
-      apiUrl: slack.apiUrl,
-      port: 0,
-      host: '127.0.0.1',
-    },
+    slack: slackSettingsFor(slack, SIGNING_SECRET),
     access: { allowedChannels: [CHANNEL] },
   });
   const c = buildContainer(config, 'bot', log);

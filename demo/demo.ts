@@ -12,7 +12,7 @@ import { createLogger } from '../src/log.ts';
 import { startCommandWorker } from '../src/worker.ts';
 import { commandPorts, slackClient, startCollector } from '../src/worker-process.ts';
 import { type FakeKube, startFakeKube } from '../test/support/fake-kube.ts';
-import { startFakeSlack } from '../test/support/fake-slack.ts';
+import { slackSettingsFor, startFakeSlack } from '../test/support/fake-slack.ts';
 import { type RedisServer, startRedisServer } from '../test/support/redis-server.ts';
 import { sendBlockActions, sendSlashCommand } from '../test/support/slack-requests.ts';
 import { AGENT_ODD, COMPROMISED, demoFleet, devRollout } from './fleet.ts';
@@ -83,14 +83,7 @@ export async function runDemo(argv: string[]): Promise<number> {
 
   const logFile = join(dir, 'scope.log');
   const config = parseConfig({
-    slack: {
-      mode: 'http',
-      botToken: slack.botToken,
-      signingSecret: SECRET,
-      apiUrl: slack.apiUrl,
-      port: 0,
-      host: '127.0.0.1',
-    },
+    slack: slackSettingsFor(slack, SECRET),
     redis: { url: redis.url, prefix: '{scope-demo}' },
     clusters,
     access: { allowedChannels: [CHANNEL] },

@@ -952,3 +952,15 @@ function bool(value: unknown): boolean {
 function truncate(s: string, max: number): string {
   return s.length > max ? `${s.slice(0, max)}…` : s;
 }
+
+/** The `slack` configuration section for a bot in HTTP mode on a loopback port, talking to this fake. */
+export function slackSettingsFor(slack: FakeSlack, signingSecret: string) {
+  return {
+    mode: 'http' as const,
+    botToken: slack.botToken,
+    signingSecret,
+    apiUrl: slack.apiUrl,
+    port: 0,
+    host: '127.0.0.1',
+  };
+}

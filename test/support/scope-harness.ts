@@ -7,7 +7,7 @@ import { buildContainer, type Container } from '../../src/container.ts';
 import { createLogger } from '../../src/log.ts';
 import { type RunningWorker, startCommandWorker } from '../../src/worker.ts';
 import { commandPorts, slackClient } from '../../src/worker-process.ts';
-import { type FakeSlack, startFakeSlack } from './fake-slack.ts';
+import { type FakeSlack, slackSettingsFor, startFakeSlack } from './fake-slack.ts';
 
 export const SIGNING_SECRET = 'test-signing-secret-0123456789';
 
@@ -27,14 +27,7 @@ export type ScopeHarness = {
 export function testConfig(slack: FakeSlack, overrides: Record<string, unknown> = {}): Config {
   const prefix = `{t${randomUUID().slice(0, 8)}}`;
   return parseConfig({
-    slack: {
-      mode: 'http',
-      botToken: slack.botToken,
-      signingSecret: SIGNING_SECRET,
-      apiUrl: slack.apiUrl,
-      port: 0,
-      host: '127.0.0.1',
-    },
+    slack: slackSettingsFor(slack, SIGNING_SECRET),
     redis: { url: inject('redisUrl'), prefix },
     worker: { concurrency: 2, attempts: 3, backoffMs: 50, lockDurationMs: 2000, stalledIntervalMs: 1000 },
     access: { allowedChannels: ['C0INCIDENT', 'C0OTHER'] },
