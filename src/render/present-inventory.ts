@@ -6,6 +6,7 @@ import type {
   WorkloadUse,
 } from '../domain/fleet-report.ts';
 import { type Digest, shortDigest } from '../domain/image-ref.ts';
+import { footer, type PresentContext } from './footer.ts';
 import {
   type Block,
   bold,
@@ -17,8 +18,6 @@ import {
   md,
   type Text,
 } from './message.ts';
-import type { PresentContext } from './present.ts';
-import { footer } from './present.ts';
 import { relativeAge, utc, when } from './time.ts';
 
 /** Workload lines shown inline before the rest goes to the attached CSV. */

@@ -1,13 +1,14 @@
 import { COMMANDS, commandSpec } from '../domain/command.ts';
 import type { CommandResult } from '../jobs/run-command.ts';
 import type { StatusReport } from '../jobs/status.ts';
-import { type Block, bold, code, lit, type Message, md, user } from './message.ts';
+import { footer, type PresentContext } from './footer.ts';
+import { type Block, bold, code, lit, type Message, md } from './message.ts';
 import { presentDigest, presentImage, presentWhere } from './present-inventory.ts';
 import { when } from './time.ts';
 
-/** Facts about the request that every result shows (who asked, what, how long it took). */
-export type PresentContext = { requesterId?: string; commandText: string; elapsedMs?: number; now: Date };
+export type { PresentContext };
 
+/** Turns any command result into the neutral message both renderers understand. */
 export function present(result: CommandResult, ctx: PresentContext): Message {
   switch (result.kind) {
     case 'help':
@@ -85,13 +86,3 @@ function presentStatus(report: StatusReport, ctx: PresentContext): Message {
   blocks.push({ kind: 'context', text: footer(ctx) });
   return { summary: `scope status: ${report.workers.length} workers`, blocks };
 }
-
-/** "Asked by @u · 0.4 s" line under every result. */
-export function footer(ctx: PresentContext): Md {
-  const who = ctx.requesterId ? md`Asked by ${user(ctx.requesterId)} · ` : [];
-  const took =
-    ctx.elapsedMs !== undefined ? md` · answered in ${(ctx.elapsedMs / 1000).toFixed(2)} s` : lit('');
-  return [...who, ...md`${code(ctx.commandText)}${took}`];
-}
-
-type Md = ReturnType<typeof md>;
