@@ -13,7 +13,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type FakeKube, startFakeKube, writeMultiKubeconfig } from '../test/support/fake-kube.ts';
+import { type FakeKube, startFakeKube, writeMultiKubeconfig } from '../src/testing/fake-kube.ts';
 import {
   benchClusters,
   clusterObjects,

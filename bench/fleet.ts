@@ -5,13 +5,13 @@
  * hence ≈2 × IMAGES distinct digests) spread round-robin over the whole fleet so that a common digest runs
  * in many clusters, and one planted "needle" digest running in a few pods of 3 clusters.
  */
-import type { KubeObject } from '../test/support/fake-kube.ts';
+import type { KubeObject } from '../src/testing/fake-kube.ts';
 import {
   defaultImageID,
   fakeDigest,
   makeDeploymentChain,
   makeNamespace,
-} from '../test/support/kube-fixtures.ts';
+} from '../src/testing/kube-fixtures.ts';
 
 export type FleetShape = {
   clusters: number;

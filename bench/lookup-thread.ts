@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { parseConfig } from '../src/config.ts';
 import { buildContainer } from '../src/container.ts';
-import type { Digest } from '../src/domain/image-ref.ts';
+import type { Digest } from '../src/domain/inventory/image-ref.ts';
 import { digestQuery } from '../src/jobs/inventory-queries.ts';
 import { createLogger } from '../src/log.ts';
 

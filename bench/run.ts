@@ -43,16 +43,16 @@ import { getHeapSpaceStatistics } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { Redis } from 'ioredis';
 import pLimit from 'p-limit';
-import { FleetCollector, scanFleet } from '../src/adapters/collector.ts';
+import { FleetCollector, scanFleet } from '../src/adapters/kubernetes/collector.ts';
 import { type Config, parseConfig } from '../src/config.ts';
 import { buildContainer, type Container } from '../src/container.ts';
-import { buildDigestReport } from '../src/domain/fleet-report.ts';
-import type { Digest } from '../src/domain/image-ref.ts';
-import type { ClusterSync, InventoryWriter, PodRecord } from '../src/domain/inventory.ts';
+import { buildDigestReport } from '../src/domain/inventory/fleet-report.ts';
+import type { Digest } from '../src/domain/inventory/image-ref.ts';
+import type { ClusterSync, InventoryWriter, PodRecord } from '../src/domain/inventory/inventory.ts';
 import { digestQuery } from '../src/jobs/inventory-queries.ts';
 import { createLogger } from '../src/log.ts';
-import { InventoryStore } from '../src/store/inventory-store.ts';
-import { type RedisServer, startRedisServer } from '../test/support/redis-server.ts';
+import { InventoryStore } from '../src/store/inventory/inventory-store.ts';
+import { type RedisServer, startRedisServer } from '../src/testing/redis-server.ts';
 import type { FleetReady } from './fake-fleet-server.ts';
 import { commonDigests, intEnv, NEEDLE_DIGEST, shapeFromEnv } from './fleet.ts';
 
@@ -351,12 +351,12 @@ type SlashDriver = {
 };
 
 async function startSlash(fleet: FleetReady, redisUrl: string): Promise<SlashDriver> {
-  const { slackSettingsFor, startFakeSlack } = await import('../test/support/fake-slack.ts');
-  const { sendSlashCommand } = await import('../test/support/slack-requests.ts');
+  const { slackSettingsFor, startFakeSlack } = await import('../src/testing/fake-slack.ts');
+  const { sendSlashCommand } = await import('../src/testing/slack-requests.ts');
   const { startBot } = await import('../src/bot.ts');
   const { startCommandWorker } = await import('../src/worker.ts');
   const { commandPorts, slackClient } = await import('../src/worker-process.ts');
-  const { SlackNotifier } = await import('../src/adapters/slack-notifier.ts');
+  const { SlackNotifier } = await import('../src/adapters/slack/notifier.ts');
 
   const slack = await startFakeSlack();
   cleanups.push(() => slack.close());

@@ -1,4 +1,4 @@
-import type { KubeObject } from '../test/support/fake-kube.ts';
+import type { KubeObject } from '../src/testing/fake-kube.ts';
 import {
   fakeDigest,
   makeCronJobChain,
@@ -6,7 +6,7 @@ import {
   makeDeploymentChain,
   makeNamespace,
   makeStatefulSetChain,
-} from '../test/support/kube-fixtures.ts';
+} from '../src/testing/kube-fixtures.ts';
 
 /** The demo's story: a compromised base image in two clusters, a vendor agent tag that drifted, one cluster down. */
 export const COMPROMISED = fakeDigest('demo/base-runtime-2.4-compromised');

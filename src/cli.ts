@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { scanFleet } from './adapters/collector.ts';
+import { scanFleet } from './adapters/kubernetes/collector.ts';
 import { type Config, loadConfig } from './config.ts';
 import { buildContainer } from './container.ts';
 import { parseCommand } from './domain/command.ts';
@@ -8,7 +8,7 @@ import { type CommandPorts, type CommandResult, runCommand } from './jobs/run-co
 import { createLogger, type Logger } from './log.ts';
 import { present } from './render/present.ts';
 import { toTerminal } from './render/terminal.ts';
-import { MemoryInventory } from './store/memory-inventory.ts';
+import { MemoryInventory } from './store/inventory/memory-inventory.ts';
 import { commandPorts } from './worker-process.ts';
 
 const HELP = `usage: scope cli <command> [args] [--json]

@@ -5,8 +5,8 @@ import { COMMAND_QUEUE, type CommandJobData } from './jobs/definitions.ts';
 import type { SyncStateReader } from './jobs/status.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMetrics, type Metrics } from './observability.ts';
-import { AuditLog } from './store/audit-log.ts';
-import { InventoryStore } from './store/inventory-store.ts';
+import { AuditLog } from './store/audit/audit-log.ts';
+import { InventoryStore } from './store/inventory/inventory-store.ts';
 
 /** Composition root: the one place that builds connections, queues and stores from the configuration. */
 export type Container = {

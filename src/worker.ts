@@ -1,5 +1,5 @@
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
-import type { Notifier } from './adapters/slack-notifier.ts';
+import type { Notifier } from './adapters/slack/notifier.ts';
 import type { Container } from './container.ts';
 import { describeCommand } from './domain/command.ts';
 import { isUserFacing, ScopeError, type UserFacingError } from './errors.ts';

@@ -1,5 +1,10 @@
 import { UserFacingError } from '../errors.ts';
-import { type DigestQuery, type ImageQuery, parseDigestQuery, parseImageQuery } from './image-ref.ts';
+import {
+  type DigestQuery,
+  type ImageQuery,
+  parseDigestQuery,
+  parseImageQuery,
+} from './inventory/image-ref.ts';
 
 /** A workload address as typed after `/scope where`: cluster, optionally namespace, optionally workload. */
 export type WhereTarget = { cluster: string; namespace?: string; kind?: string; workload?: string };

@@ -11,7 +11,7 @@ import type { Metrics } from '../observability.ts';
 import { code, type Message, md } from '../render/message.ts';
 import { presentHelp } from '../render/present.ts';
 import { toSlack } from '../render/slack-blocks.ts';
-import type { AuditLog } from '../store/audit-log.ts';
+import type { AuditLog } from '../store/audit/audit-log.ts';
 
 /** What the /scope listener needs; built by the bot from the container. */
 export type ScopeCommandDeps = {

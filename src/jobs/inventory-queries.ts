@@ -6,17 +6,17 @@ import {
   type DigestReport,
   type ImageReport,
   type WhereReport,
-} from '../domain/fleet-report.ts';
+} from '../domain/inventory/fleet-report.ts';
 import {
   type Digest,
   type DigestQuery,
   type ImageQuery,
   repositoryKey,
   shortDigest,
-} from '../domain/image-ref.ts';
-import type { PodRecord } from '../domain/inventory.ts';
+} from '../domain/inventory/image-ref.ts';
+import type { PodRecord } from '../domain/inventory/inventory.ts';
 import { UserFacingError } from '../errors.ts';
-import type { HistoryEntry } from '../store/inventory-store.ts';
+import type { HistoryEntry } from '../store/inventory/inventory-store.ts';
 import type { ClusterSyncState } from './status.ts';
 
 /** What the inventory queries read; the Redis store implements it. */

@@ -1,5 +1,5 @@
 import type { Command } from '../domain/command.ts';
-import type { DigestReport, ImageReport, WhereReport } from '../domain/fleet-report.ts';
+import type { DigestReport, ImageReport, WhereReport } from '../domain/inventory/fleet-report.ts';
 import { digestQuery, type InventoryReader, imageQuery, whereQuery } from './inventory-queries.ts';
 import type { StatusReport } from './status.ts';
 

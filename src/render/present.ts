@@ -2,8 +2,8 @@ import { COMMANDS, commandSpec } from '../domain/command.ts';
 import type { CommandResult } from '../jobs/run-command.ts';
 import type { StatusReport } from '../jobs/status.ts';
 import { footer, type PresentContext } from './footer.ts';
+import { presentDigest, presentImage, presentWhere } from './inventory/present-inventory.ts';
 import { type Block, bold, code, lit, type Message, md } from './message.ts';
-import { presentDigest, presentImage, presentWhere } from './present-inventory.ts';
 import { when } from './time.ts';
 
 export type { PresentContext };

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { scanFleet } from '../../src/adapters/collector.ts';
+import { scanFleet } from '../../src/adapters/kubernetes/collector.ts';
 import { parseConfig } from '../../src/config.ts';
 import { digestQuery } from '../../src/jobs/inventory-queries.ts';
-import { MemoryInventory } from '../../src/store/memory-inventory.ts';
+import { MemoryInventory } from '../../src/store/inventory/memory-inventory.ts';
 
 // Opt-in: SCOPE_E2E_KUBECONFIG=~/.kube/config [SCOPE_E2E_CONTEXT=name] ./run test test/e2e
 const kubeconfig = process.env.SCOPE_E2E_KUBECONFIG;

@@ -1,7 +1,7 @@
 import { WebClient } from '@slack/web-api';
 import { Redis } from 'ioredis';
 import { describe, expect, inject, it } from 'vitest';
-import { SlackNotifier } from '../../src/adapters/slack-notifier.ts';
+import { SlackNotifier } from '../../src/adapters/slack/notifier.ts';
 import { createLogger } from '../../src/log.ts';
 import { presentHelp } from '../../src/render/present.ts';
 

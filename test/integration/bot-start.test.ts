@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { startBot } from '../../src/bot.ts';
 import { buildContainer } from '../../src/container.ts';
 import { createLogger } from '../../src/log.ts';
-import { startFakeSlack } from '../support/fake-slack.ts';
+import { startFakeSlack } from '../../src/testing/fake-slack.ts';
 import { testConfig } from '../support/scope-harness.ts';
 
 describe('bot start-up', () => {

@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { dump } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FleetCollector } from '../../src/adapters/collector.ts';
+import { FleetCollector } from '../../src/adapters/kubernetes/collector.ts';
 import { parseConfig } from '../../src/config.ts';
-import { InventoryStore } from '../../src/store/inventory-store.ts';
-import { type FakeKube, startFakeKube } from '../support/fake-kube.ts';
-import { fakeDigest, makeDeploymentChain, makeNamespace } from '../support/kube-fixtures.ts';
+import { InventoryStore } from '../../src/store/inventory/inventory-store.ts';
+import { type FakeKube, startFakeKube } from '../../src/testing/fake-kube.ts';
+import { fakeDigest, makeDeploymentChain, makeNamespace } from '../../src/testing/kube-fixtures.ts';
 import { testRedis } from '../support/redis.ts';
 
 const run = promisify(execFile);

@@ -5,9 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.ts';
 import { buildContainer } from '../../src/container.ts';
 import { createLogger } from '../../src/log.ts';
+import { startFakeKube } from '../../src/testing/fake-kube.ts';
+import { fakeDigest, makeDeploymentChain, makeNamespace } from '../../src/testing/kube-fixtures.ts';
 import { startCollector } from '../../src/worker-process.ts';
-import { startFakeKube } from '../support/fake-kube.ts';
-import { fakeDigest, makeDeploymentChain, makeNamespace } from '../support/kube-fixtures.ts';
 import { testRedis } from '../support/redis.ts';
 
 describe('collector lease across worker replicas', () => {

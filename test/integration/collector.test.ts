@@ -2,14 +2,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ClusterCollector, FleetCollector, scanFleet } from '../../src/adapters/collector.ts';
-import { KubeCluster, ResourceExpiredError } from '../../src/adapters/kubernetes.ts';
+import { KubeCluster, ResourceExpiredError } from '../../src/adapters/kubernetes/client.ts';
+import { ClusterCollector, FleetCollector, scanFleet } from '../../src/adapters/kubernetes/collector.ts';
 import type { ClusterConfig } from '../../src/config.ts';
-import type { ClusterSync, InventoryWriter, PodRecord } from '../../src/domain/inventory.ts';
-import { podKey } from '../../src/domain/inventory.ts';
+import type { ClusterSync, InventoryWriter, PodRecord } from '../../src/domain/inventory/inventory.ts';
+import { podKey } from '../../src/domain/inventory/inventory.ts';
 import { ScopeError } from '../../src/errors.ts';
-import type { FakeKube, KubeObject } from '../support/fake-kube.ts';
-import { startFakeKube, writeMultiKubeconfig } from '../support/fake-kube.ts';
+import type { FakeKube, KubeObject } from '../../src/testing/fake-kube.ts';
+import { startFakeKube, writeMultiKubeconfig } from '../../src/testing/fake-kube.ts';
 import {
   defaultImageID,
   fixtureUid,
@@ -20,7 +20,7 @@ import {
   makeJobChain,
   makePod,
   makeStatefulSetChain,
-} from '../support/kube-fixtures.ts';
+} from '../../src/testing/kube-fixtures.ts';
 
 /** Records every call and keeps the resulting per-cluster pod map, like the Redis store would. */
 class MemoryWriter implements InventoryWriter {

@@ -17,8 +17,8 @@ import {
   Watch,
 } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { FakeKube, KubeObject } from '../support/fake-kube.ts';
-import { multiKubeconfigYaml, startFakeKube, writeMultiKubeconfig } from '../support/fake-kube.ts';
+import type { FakeKube, KubeObject } from '../../src/testing/fake-kube.ts';
+import { multiKubeconfigYaml, startFakeKube, writeMultiKubeconfig } from '../../src/testing/fake-kube.ts';
 import {
   defaultImageID,
   makeCronJobChain,
@@ -27,7 +27,7 @@ import {
   makeFleet,
   makePod,
   makeStatefulSetChain,
-} from '../support/kube-fixtures.ts';
+} from '../../src/testing/kube-fixtures.ts';
 
 const execFileP = promisify(execFile);
 const hasKubectl = spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).status === 0;

@@ -9,14 +9,14 @@ import {
 } from '@slack/bolt';
 import { ErrorCode, retryPolicies, WebClient, WebClientEvent, type WebClientOptions } from '@slack/web-api';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type FakeSlack, silentLogger, startFakeSlack } from '../support/fake-slack.ts';
+import { type FakeSlack, silentLogger, startFakeSlack } from '../../src/testing/fake-slack.ts';
 import {
   sendBlockActions,
   sendSignedRequest,
   sendSlashCommand,
   sendViewSubmission,
   signSlackRequest,
-} from '../support/slack-requests.ts';
+} from '../../src/testing/slack-requests.ts';
 
 const SIGNING_SECRET = 'fake-signing-secret-8f14e45fceea167a5a36dedd4bea2543';
 const CHANNEL = 'C0INCIDENT';

@@ -2,11 +2,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FleetCollector } from '../../src/adapters/collector.ts';
-import { type FakeKube, startFakeKube } from '../support/fake-kube.ts';
-import { fakeDigest, makeDeploymentChain, makeNamespace } from '../support/kube-fixtures.ts';
+import { FleetCollector } from '../../src/adapters/kubernetes/collector.ts';
+import { type FakeKube, startFakeKube } from '../../src/testing/fake-kube.ts';
+import { fakeDigest, makeDeploymentChain, makeNamespace } from '../../src/testing/kube-fixtures.ts';
+import { sendSlashCommand } from '../../src/testing/slack-requests.ts';
 import { type ScopeHarness, SIGNING_SECRET, startScope } from '../support/scope-harness.ts';
-import { sendSlashCommand } from '../support/slack-requests.ts';
 
 const INCIDENT = 'C0INCIDENT';
 const DIGEST = fakeDigest('shared-base-image');

@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FleetCollector } from '../../src/adapters/collector.ts';
+import { FleetCollector } from '../../src/adapters/kubernetes/collector.ts';
 import { type Config, parseConfig } from '../../src/config.ts';
-import { parseDigestQuery, parseImageQuery } from '../../src/domain/image-ref.ts';
+import { parseDigestQuery, parseImageQuery } from '../../src/domain/inventory/image-ref.ts';
 import { digestQuery, imageQuery, whereQuery } from '../../src/jobs/inventory-queries.ts';
-import { InventoryStore } from '../../src/store/inventory-store.ts';
-import { type FakeKube, startFakeKube } from '../support/fake-kube.ts';
-import { fakeDigest, makeDeploymentChain, makeNamespace } from '../support/kube-fixtures.ts';
+import { InventoryStore } from '../../src/store/inventory/inventory-store.ts';
+import { type FakeKube, startFakeKube } from '../../src/testing/fake-kube.ts';
+import { fakeDigest, makeDeploymentChain, makeNamespace } from '../../src/testing/kube-fixtures.ts';
 import { testRedis } from '../support/redis.ts';
 
 const hex = (d: string) => d.slice(7);

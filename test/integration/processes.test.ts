@@ -6,12 +6,12 @@ import { join } from 'node:path';
 import { dump } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.ts';
-import { InventoryStore } from '../../src/store/inventory-store.ts';
-import { startFakeKube } from '../support/fake-kube.ts';
-import { type FakeSlack, startFakeSlack } from '../support/fake-slack.ts';
-import { fakeDigest, makeDeploymentChain, makeNamespace } from '../support/kube-fixtures.ts';
+import { InventoryStore } from '../../src/store/inventory/inventory-store.ts';
+import { startFakeKube } from '../../src/testing/fake-kube.ts';
+import { type FakeSlack, startFakeSlack } from '../../src/testing/fake-slack.ts';
+import { fakeDigest, makeDeploymentChain, makeNamespace } from '../../src/testing/kube-fixtures.ts';
+import { freePort } from '../../src/testing/redis-server.ts';
 import { testRedis } from '../support/redis.ts';
-import { freePort } from '../support/redis-server.ts';
 import { SIGNING_SECRET } from '../support/scope-harness.ts';
 
 async function config(slack: FakeSlack, dir: string, opsPort: number, slackPort: number): Promise<string> {

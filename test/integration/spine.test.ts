@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dump } from 'js-yaml';
 import { afterEach, describe, expect, it } from 'vitest';
+import { sendSlashCommand } from '../../src/testing/slack-requests.ts';
 import { type ScopeHarness, SIGNING_SECRET, startScope } from '../support/scope-harness.ts';
-import { sendSlashCommand } from '../support/slack-requests.ts';
 
 const INCIDENT = 'C0INCIDENT';
 

@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { startRedisServer } from './redis-server.ts';
+import { startRedisServer } from '../../src/testing/redis-server.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

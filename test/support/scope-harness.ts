@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
-import { SlackNotifier } from '../../src/adapters/slack-notifier.ts';
+import { SlackNotifier } from '../../src/adapters/slack/notifier.ts';
 import { type RunningBot, startBot } from '../../src/bot.ts';
 import { type Config, parseConfig } from '../../src/config.ts';
 import { buildContainer, type Container } from '../../src/container.ts';
 import { createLogger } from '../../src/log.ts';
+import { type FakeSlack, slackSettingsFor, startFakeSlack } from '../../src/testing/fake-slack.ts';
 import { type RunningWorker, startCommandWorker } from '../../src/worker.ts';
 import { commandPorts, slackClient } from '../../src/worker-process.ts';
-import { type FakeSlack, slackSettingsFor, startFakeSlack } from './fake-slack.ts';
 
 export const SIGNING_SECRET = 'test-signing-secret-0123456789';
 

@@ -8,10 +8,10 @@ import {
   dataAsOf,
   mergeHistory,
   usesFromPods,
-} from '../../src/domain/fleet-report.ts';
-import type { ContainerRecord, PodRecord } from '../../src/domain/inventory.ts';
+} from '../../src/domain/inventory/fleet-report.ts';
+import type { ContainerRecord, PodRecord } from '../../src/domain/inventory/inventory.ts';
 import type { ClusterSyncState } from '../../src/jobs/status.ts';
-import type { HistoryEntry } from '../../src/store/inventory-store.ts';
+import type { HistoryEntry } from '../../src/store/inventory/inventory-store.ts';
 
 const digestOf = (seed: string) => `sha256:${createHash('sha256').update(seed).digest('hex')}`;
 const DA = digestOf('api 2.14.1 build a');

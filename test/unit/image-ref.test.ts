@@ -17,7 +17,7 @@ import {
   type RuntimeImage,
   repositoryKey,
   shortDigest,
-} from '../../src/domain/image-ref.ts';
+} from '../../src/domain/inventory/image-ref.ts';
 import { UserFacingError } from '../../src/errors.ts';
 import { errorOf } from '../support/errors.ts';
 

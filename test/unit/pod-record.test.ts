@@ -8,7 +8,7 @@ import {
   ownerKey,
   resolveWorkload,
   toPodRecord,
-} from '../../src/domain/pod-record.ts';
+} from '../../src/domain/inventory/pod-record.ts';
 
 const HEX_A = 'a'.repeat(64);
 const HEX_B = 'b'.repeat(64);

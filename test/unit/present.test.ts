@@ -1,14 +1,18 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { buildDigestReport, buildImageReport, buildWhereReport } from '../../src/domain/fleet-report.ts';
-import type { ContainerRecord, PodRecord } from '../../src/domain/inventory.ts';
+import {
+  buildDigestReport,
+  buildImageReport,
+  buildWhereReport,
+} from '../../src/domain/inventory/fleet-report.ts';
+import type { ContainerRecord, PodRecord } from '../../src/domain/inventory/inventory.ts';
 import type { CommandResult } from '../../src/jobs/run-command.ts';
 import type { ClusterSyncState, StatusReport } from '../../src/jobs/status.ts';
+import { INLINE_LIMIT } from '../../src/render/inventory/present-inventory.ts';
 import { type PresentContext, present } from '../../src/render/present.ts';
-import { INLINE_LIMIT } from '../../src/render/present-inventory.ts';
 import { toSlack } from '../../src/render/slack-blocks.ts';
 import { toTerminal } from '../../src/render/terminal.ts';
-import type { HistoryEntry } from '../../src/store/inventory-store.ts';
+import type { HistoryEntry } from '../../src/store/inventory/inventory-store.ts';
 import { expectGolden } from '../support/golden.ts';
 
 // 03:12 UTC: the hour these answers are read in.

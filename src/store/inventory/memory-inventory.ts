@@ -1,6 +1,6 @@
-import type { ClusterSync, PodRecord } from '../domain/inventory.ts';
-import type { InventoryReader } from '../jobs/inventory-queries.ts';
-import type { ClusterSyncState } from '../jobs/status.ts';
+import type { ClusterSync, PodRecord } from '../../domain/inventory/inventory.ts';
+import type { InventoryReader } from '../../jobs/inventory-queries.ts';
+import type { ClusterSyncState } from '../../jobs/status.ts';
 import type { HistoryEntry } from './inventory-store.ts';
 
 /**

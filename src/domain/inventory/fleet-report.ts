@@ -1,5 +1,5 @@
-import type { ClusterSyncState } from '../jobs/status.ts';
-import type { HistoryEntry } from '../store/inventory-store.ts';
+import type { ClusterSyncState } from '../../jobs/status.ts';
+import type { HistoryEntry } from '../../store/inventory/inventory-store.ts';
 import { environmentRank, type PodRecord, type WorkloadRef, workloadKey } from './inventory.ts';
 
 /** One workload's use of an image: how many pods, which images as written, since when, still running or not. */

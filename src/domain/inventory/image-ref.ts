@@ -1,4 +1,4 @@
-import { UserFacingError } from '../errors.ts';
+import { UserFacingError } from '../../errors.ts';
 
 declare const digestBrand: unique symbol;
 

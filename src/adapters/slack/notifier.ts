@@ -1,10 +1,10 @@
 import type { WebClient } from '@slack/web-api';
 import type { Redis } from 'ioredis';
-import { ScopeError } from '../errors.ts';
-import type { ReplyTarget } from '../jobs/definitions.ts';
-import type { Logger } from '../log.ts';
-import type { Message } from '../render/message.ts';
-import { toSlack } from '../render/slack-blocks.ts';
+import { ScopeError } from '../../errors.ts';
+import type { ReplyTarget } from '../../jobs/definitions.ts';
+import type { Logger } from '../../log.ts';
+import type { Message } from '../../render/message.ts';
+import { toSlack } from '../../render/slack-blocks.ts';
 
 /** Where results are delivered; the worker only sees this port, so the CLI and tests can supply their own. */
 export type Notifier = {

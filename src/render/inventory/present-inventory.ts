@@ -4,9 +4,9 @@ import type {
   ImageReport,
   WhereReport,
   WorkloadUse,
-} from '../domain/fleet-report.ts';
-import { type Digest, shortDigest } from '../domain/image-ref.ts';
-import { footer, type PresentContext } from './footer.ts';
+} from '../../domain/inventory/fleet-report.ts';
+import { type Digest, shortDigest } from '../../domain/inventory/image-ref.ts';
+import { footer, type PresentContext } from '../footer.ts';
 import {
   type Block,
   bold,
@@ -17,8 +17,8 @@ import {
   type Message,
   md,
   type Text,
-} from './message.ts';
-import { relativeAge, utc, when } from './time.ts';
+} from '../message.ts';
+import { relativeAge, utc, when } from '../time.ts';
 
 /** Workload lines shown inline before the rest goes to the attached CSV. */
 export const INLINE_LIMIT = 15;

@@ -1,5 +1,5 @@
 import type { ChainableCommander, Redis } from 'ioredis';
-import type { Config } from '../config.ts';
+import type { Config } from '../../config.ts';
 import {
   type ClusterSync,
   type InventoryWriter,
@@ -7,8 +7,8 @@ import {
   podKey,
   type WorkloadRef,
   workloadKey,
-} from '../domain/inventory.ts';
-import type { ClusterSyncState, SyncStateReader } from '../jobs/status.ts';
+} from '../../domain/inventory/inventory.ts';
+import type { ClusterSyncState, SyncStateReader } from '../../jobs/status.ts';
 
 /** First/last sighting of one workload running one digest: the deployment history. */
 export type HistoryEntry = {

@@ -6,10 +6,10 @@ import {
   RequestContext,
   Watch,
 } from '@kubernetes/client-node';
-import type { ClusterConfig } from '../config.ts';
-import { addOwners, type OwnerLink } from '../domain/pod-record.ts';
-import { ScopeError } from '../errors.ts';
-import { scrubSecrets } from '../log.ts';
+import type { ClusterConfig } from '../../config.ts';
+import { addOwners, type OwnerLink } from '../../domain/inventory/pod-record.ts';
+import { ScopeError } from '../../errors.ts';
+import { scrubSecrets } from '../../log.ts';
 
 /** One page of a cluster-wide pod LIST: raw v1 Pod JSON plus the snapshot resourceVersion of the whole list. */
 export type PodPage = { items: unknown[]; resourceVersion: string };

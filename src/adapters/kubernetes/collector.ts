@@ -1,12 +1,22 @@
 import { createHash } from 'node:crypto';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { pino } from 'pino';
-import type { ClusterConfig, Config } from '../config.ts';
-import { type ClusterSync, type InventoryWriter, type PodRecord, podKey } from '../domain/inventory.ts';
-import { hasUnknownOwner, type OwnerIndex, type OwnerLink, toPodRecord } from '../domain/pod-record.ts';
-import { ScopeError } from '../errors.ts';
-import type { Logger } from '../log.ts';
-import { KubeCluster, type PodEventType, ResourceExpiredError } from './kubernetes.ts';
+import type { ClusterConfig, Config } from '../../config.ts';
+import {
+  type ClusterSync,
+  type InventoryWriter,
+  type PodRecord,
+  podKey,
+} from '../../domain/inventory/inventory.ts';
+import {
+  hasUnknownOwner,
+  type OwnerIndex,
+  type OwnerLink,
+  toPodRecord,
+} from '../../domain/inventory/pod-record.ts';
+import { ScopeError } from '../../errors.ts';
+import type { Logger } from '../../log.ts';
+import { KubeCluster, type PodEventType, ResourceExpiredError } from './client.ts';
 
 /** Tuning shared by the cluster and fleet collectors; only `pageSize` is required. */
 export type CollectorOptions = {
