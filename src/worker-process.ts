@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { WebClient } from '@slack/web-api';
 import { FleetCollector } from './adapters/kubernetes/collector.ts';
+import { slackLogger } from './adapters/slack/logger.ts';
 import { SlackNotifier } from './adapters/slack/notifier.ts';
 import type { Container } from './container.ts';
 import { ScopeError } from './errors.ts';
@@ -30,9 +31,15 @@ export function slackClient(c: Container): WebClient {
   }
   return new WebClient(slack.botToken, {
     ...(slack.apiUrl ? { slackApiUrl: slack.apiUrl } : {}),
+    logger: slackLogger(c.log, 'slack-web-api'),
     retryConfig: { retries: 4, factor: 2, minTimeout: 250, maxTimeout: 10_000 },
     timeout: 15_000,
   });
+}
+
+/** The worker's Slack notifier: Web API client, delivery records in Redis, response_url policy from config. */
+export function slackNotifier(c: Container, client: WebClient = slackClient(c)): SlackNotifier {
+  return new SlackNotifier(client, c.redis, c.config.redis.prefix, c.log, c.config.slack);
 }
 
 const LEASE_TTL_MS = 15_000;
@@ -141,7 +148,7 @@ export function startCollectorThread(c: Container): { ready: Promise<void>; stop
 
 /** Starts everything a worker process runs; `stop()` drains it. */
 export async function startWorkerProcess(c: Container): Promise<{ stop: () => Promise<void> }> {
-  const notifier = new SlackNotifier(slackClient(c), c.redis, c.config.redis.prefix, c.log);
+  const notifier = slackNotifier(c);
   const worker = startCommandWorker(c, { notifier, ports: commandPorts(c) });
   c.log.info({ concurrency: c.config.worker.concurrency }, 'command worker started');
   const collector =

@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
-import { SlackNotifier } from '../../src/adapters/slack/notifier.ts';
 import { type RunningBot, startBot } from '../../src/bot.ts';
 import { type Config, parseConfig } from '../../src/config.ts';
 import { buildContainer, type Container } from '../../src/container.ts';
 import { createLogger } from '../../src/log.ts';
 import { type FakeSlack, slackSettingsFor, startFakeSlack } from '../../src/testing/fake-slack.ts';
 import { type RunningWorker, startCommandWorker } from '../../src/worker.ts';
-import { commandPorts, slackClient } from '../../src/worker-process.ts';
+import { commandPorts, slackNotifier } from '../../src/worker-process.ts';
 
 export const SIGNING_SECRET = 'test-signing-secret-0123456789';
 
@@ -46,12 +45,7 @@ export async function startScope(
   const bot = await startBot(container, { port: 0, host: '127.0.0.1' });
   const workers: RunningWorker[] = [];
   const startWorker = () => {
-    const notifier = new SlackNotifier(
-      slackClient(container),
-      container.redis,
-      config.redis.prefix,
-      container.log,
-    );
+    const notifier = slackNotifier(container);
     const w = startCommandWorker(container, { notifier, ports: commandPorts(container) });
     workers.push(w);
     return w;
