@@ -20,6 +20,8 @@ export type ScopeHarness = {
   /** The bot's Slack endpoint for slash commands and interactions. */
   endpoint: string;
   startWorker: () => RunningWorker;
+  /** Every log line (JSON) of the bot and workers, at info level and above. */
+  logs: string[];
   close: () => Promise<void>;
 };
 
@@ -41,7 +43,15 @@ export async function startScope(
   const slack = await startFakeSlack();
   slack.addChannel({ id: 'C0INCIDENT', name: 'inc-2026-11-25' });
   const config = testConfig(slack, opts.overrides);
-  const container = buildContainer(config, 'bot', createLogger(config.log.level, 'test'));
+  const logs: string[] = [];
+  const echo = process.env.SCOPE_TEST_LOG_LEVEL !== undefined;
+  const logger = createLogger('info', 'test', {
+    write: (line: string) => {
+      logs.push(line);
+      if (echo) process.stderr.write(line);
+    },
+  });
+  const container = buildContainer(config, 'bot', logger);
   const bot = await startBot(container, { port: 0, host: '127.0.0.1' });
   const workers: RunningWorker[] = [];
   const startWorker = () => {
@@ -59,6 +69,7 @@ export async function startScope(
     ...(worker ? { worker } : {}),
     endpoint: `http://127.0.0.1:${bot.port}/slack/commands`,
     startWorker,
+    logs,
     close: async () => {
       for (const w of workers) await w.close();
       await bot.stop();

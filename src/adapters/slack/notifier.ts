@@ -117,6 +117,8 @@ export class SlackNotifier implements Notifier {
       return { channel, ts };
     } catch (err) {
       const code = (err as { data?: { error?: string } }).data?.error;
+      // Slack answered and refused the post: nothing was posted, so a retry need not look for it.
+      if (code && record?.state !== 'posting') await this.#redis.del(deliveryKey);
       if (code && FALLBACK_ERRORS.has(code) && target.responseUrl) {
         this.#log.warn(
           { channel: target.channelId, error: code },
