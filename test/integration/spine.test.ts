@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dump } from 'js-yaml';
 import { afterEach, describe, expect, it } from 'vitest';
-import { correlationIdFor } from '../../src/handlers/scope-command.ts';
+import { correlationIdFor, doubleSubmitId } from '../../src/handlers/scope-command.ts';
 import { commandJobId } from '../../src/jobs/definitions.ts';
 import { md } from '../../src/render/message.ts';
 import { sendSlashCommand } from '../../src/testing/slack-requests.ts';
@@ -146,7 +146,8 @@ describe('slash command → queue → worker → incident channel', () => {
       const j = await h?.container.commandQueue.getJob(jobId);
       return (await j?.getState()) === 'completed';
     });
-    // The double-submit dedup holds only while the job is open; now only the trigger_id-based job id matches.
+    // The double-submit window (5 s) is over: only the trigger_id-based job id can match the redelivery now.
+    await h.container.commandQueue.removeDeduplicationKey(doubleSubmitId('U0RESPONDER', INCIDENT, 'status'));
     const second = await slash(h, 'status', fields);
     expect(ackText(second)).toContain('Already working on');
     expect(await jobCount(h)).toBe(1);
@@ -155,14 +156,15 @@ describe('slash command → queue → worker → incident channel', () => {
 
   it('treats a double submission within seconds as one job (different trigger_ids)', async () => {
     h = await startScope({ worker: false });
-    await slash(h, 'status', { trigger_id: 'trig-double-1' });
+    const first = await slash(h, 'status', { trigger_id: 'trig-double-1' });
+    const jobId = /Job `(cmd-[0-9a-f]+)`/.exec(ackText(first))?.[1] ?? '';
     const again = await slash(h, 'status', { trigger_id: 'trig-double-2' });
     expect(ackText(again)).toContain('Already working on');
-    expect(ackText(again)).toContain(jobIdFor('trig-double-1'));
+    expect(ackText(again)).toContain(jobId);
     expect(await jobCount(h)).toBe(1);
     h.startWorker();
     await h.slack.waitFor(async () => {
-      const j = await h?.container.commandQueue.getJob(jobIdFor('trig-double-1'));
+      const j = await h?.container.commandQueue.getJob(jobId);
       return (await j?.getState()) === 'completed';
     });
     expect(h.slack.messages(INCIDENT)).toHaveLength(1);
