@@ -113,6 +113,7 @@ export async function startBot(
     log,
   });
   let port: number | undefined;
+  let stopped = false;
   if (receiver instanceof HTTPReceiver) {
     const server = (await receiver.start({
       port: opts.port ?? config.slack.port,
@@ -128,6 +129,8 @@ export async function startBot(
     app,
     ...(port !== undefined ? { port } : {}),
     stop: async () => {
+      if (stopped) return;
+      stopped = true;
       refusals.stop();
       await receiver.stop();
     },

@@ -199,10 +199,7 @@ async function enqueueTruthfully(
   const attempt = (async (): Promise<EnqueueOutcome> => {
     const existing = await deps.queue.getJob(jobId);
     if (existing) return { kind: 'duplicate', of: jobId };
-    const dedupId = createHash('sha256')
-      .update(`${input.userId}\n${input.channelId}\n${data.commandText}`)
-      .digest('hex')
-      .slice(0, 24);
+    const dedupId = doubleSubmitId(input.userId, input.channelId, data.commandText);
     sent = true;
     const job = await deps.queue.add(data.command.name, data, {
       jobId,
@@ -246,6 +243,11 @@ async function enqueueTruthfully(
     },
   );
   return { kind: 'pending' };
+}
+
+/** Same person, same channel, same command: one job within the double-submit window (BullMQ deduplication). */
+export function doubleSubmitId(userId: string, channelId: string, commandText: string): string {
+  return createHash('sha256').update(`${userId}\n${channelId}\n${commandText}`).digest('hex').slice(0, 24);
 }
 
 function readyWithin(conn: Redis, ms: number): Promise<boolean> {

@@ -170,7 +170,7 @@ describe('slash command → queue → worker → incident channel', () => {
     expect(h.slack.messages(INCIDENT)).toHaveLength(1);
   });
 
-  it('delivers after Slack answers 429 with Retry-After, through the Web API client\'s own retry', async () => {
+  it("delivers after Slack answers 429 with Retry-After, through the Web API client's own retry", async () => {
     h = await startScope();
     h.slack.failNext('chat.postMessage', { status: 429, retryAfterSeconds: 1 });
     await slash(h, 'status', { trigger_id: 'trig-429' });
@@ -246,7 +246,10 @@ describe('slash command → queue → worker → incident channel', () => {
       h.container.log,
       h.config.slack,
     );
-    const msg = (text: string) => ({ summary: text, blocks: [{ kind: 'section' as const, text: md`${text}` }] });
+    const msg = (text: string) => ({
+      summary: text,
+      blocks: [{ kind: 'section' as const, text: md`${text}` }],
+    });
     const first = await notifier.deliver({ channelId: INCIDENT }, msg('first'), 'cmd-0123456789abcdef');
     const second = await notifier.deliver({ channelId: INCIDENT }, msg('second'), 'cmd-0123456789abcdef');
     expect(second.ts).toBe(first.ts);

@@ -38,11 +38,16 @@ export function testConfig(slack: FakeSlack, overrides: Record<string, unknown> 
 }
 
 export async function startScope(
-  opts: { overrides?: Record<string, unknown>; worker?: boolean } = {},
+  opts: { overrides?: Record<string, unknown>; worker?: boolean; allowLoopback?: boolean } = {},
 ): Promise<ScopeHarness> {
   const slack = await startFakeSlack();
   slack.addChannel({ id: 'C0INCIDENT', name: 'inc-2026-11-25' });
-  const config = testConfig(slack, opts.overrides);
+  const config = testConfig(slack, {
+    ...(opts.allowLoopback === false
+      ? { slack: { ...slackSettingsFor(slack, SIGNING_SECRET), allowLoopback: false } }
+      : {}),
+    ...opts.overrides,
+  });
   const logs: string[] = [];
   const echo = process.env.SCOPE_TEST_LOG_LEVEL !== undefined;
   const logger = createLogger('info', 'test', {
