@@ -51,7 +51,9 @@ export function buildContainer(
   log?: Logger,
 ): Container {
   const logger = log ?? createLogger(config.log.level, processName);
-  const { url, options } = redisOptions(config);
+  const { url, options: base } = redisOptions(config);
+  // A one-shot command must not wait forever on a Redis that stops answering mid-command.
+  const options: RedisOptions = processName === 'cli' ? { ...base, commandTimeout: 10_000 } : base;
   const connectWith = (extra: RedisOptions = {}) =>
     url ? new Redis(url, { ...options, ...extra }) : new Redis({ ...options, ...extra });
   const connect = () => connectWith();
@@ -75,10 +77,11 @@ export function buildContainer(
     inventory,
     syncStates: inventory,
     close: async () => {
-      await commandQueue.close();
+      // A connection that never came up is cut first, so closing the queue does not wait for it.
+      for (const conn of [commandConnection, redis]) if (conn.status !== 'ready') conn.disconnect();
+      await commandQueue.close().catch(() => undefined);
       for (const conn of [commandConnection, redis]) {
         if (conn.status === 'ready') await conn.quit().catch(() => conn.disconnect());
-        else conn.disconnect();
       }
     },
   };
