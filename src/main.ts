@@ -55,7 +55,12 @@ async function runService(kind: 'bot' | 'worker'): Promise<number> {
     });
   } catch (err) {
     await c.close();
-    throw listenError(err, config.http.host, config.http.port, 'health and metrics (http.port, SCOPE_HTTP_PORT)');
+    throw listenError(
+      err,
+      config.http.host,
+      config.http.port,
+      'health and metrics (http.port, SCOPE_HTTP_PORT)',
+    );
   }
   try {
     if (kind === 'bot') {
@@ -69,7 +74,12 @@ async function runService(kind: 'bot' | 'worker'): Promise<number> {
     for (const s of stops) await s().catch(() => undefined);
     await ops.close();
     await c.close();
-    throw listenError(err, config.slack.host, config.slack.port, 'Slack requests (slack.port, SCOPE_SLACK_PORT)');
+    throw listenError(
+      err,
+      config.slack.host,
+      config.slack.port,
+      'Slack requests (slack.port, SCOPE_SLACK_PORT)',
+    );
   }
   c.log.info({ port: ops.port }, 'health and metrics on /healthz /readyz /metrics');
   await new Promise<void>((resolve) => {
