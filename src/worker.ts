@@ -42,15 +42,17 @@ export function startCommandWorker(
         { jobId: job.id, reason: checked.reason },
         'refused a job that failed validation; not running it',
       );
-      await audit
-        .append({
-          kind: 'refusal',
-          actor: 'unknown',
-          command: `job ${String(job.id).slice(0, 64)}`,
-          correlationId: String(job.id).slice(0, 64),
-          outcome: 'refused',
-          detail: checked.reason,
-        })
+      await Promise.resolve()
+        .then(() =>
+          audit.append({
+            kind: 'refusal',
+            actor: 'unknown',
+            command: `job ${String(job.id).slice(0, 64)}`,
+            correlationId: String(job.id).slice(0, 64),
+            outcome: 'refused',
+            detail: checked.reason,
+          }),
+        )
         .catch((e: unknown) => log.error({ err: e }, 'audit append failed'));
       throw new RefusedJobError(checked.reason);
     }
