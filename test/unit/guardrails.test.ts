@@ -280,3 +280,35 @@ describe('selectors', () => {
     ['a.b', 'axb', false],
   ])('glob %s on %s → %s', (p, v, e) => expect(globMatches(p, v)).toBe(e));
 });
+
+describe('/scope guardrails command', () => {
+  it('parses an optional cluster name and refuses what is not one', async () => {
+    const { parseCommand } = await import('../../src/domain/command.ts');
+    expect(parseCommand('guardrails')).toEqual({ name: 'guardrails' });
+    expect(parseCommand('guardrails prod-eu')).toEqual({ name: 'guardrails', cluster: 'prod-eu' });
+    expect(() => parseCommand('guardrails Prod/EU')).toThrow(/not a cluster name/);
+    expect(() => parseCommand('guardrails a b')).toThrow(/at most 1 argument/);
+  });
+
+  it('names the configured clusters when asked about one that is not', async () => {
+    const { runCommand } = await import('../../src/jobs/run-command.ts');
+    let asked = 0;
+    const ports = {
+      status: async () => {
+        throw new Error('unused');
+      },
+      inventory: {} as never,
+      clusterNames: () => ['prod-eu', 'dev-1'],
+      guardrails: async () => {
+        asked += 1;
+        return guardrailsReport([], []);
+      },
+    };
+    await expect(runCommand({ name: 'guardrails', cluster: 'prod-ue' }, ports)).rejects.toThrow(
+      /not a configured cluster/,
+    );
+    expect(asked).toBe(0);
+    await runCommand({ name: 'guardrails', cluster: 'dev-1' }, ports);
+    expect(asked).toBe(1);
+  });
+});
