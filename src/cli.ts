@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { scanFleet } from './adapters/kubernetes/collector.ts';
+import { checkFleetGuardrails } from './adapters/kubernetes/guardrails.ts';
 import { type Config, loadConfig } from './config.ts';
 import { buildContainer, waitForRedis } from './container.ts';
 import { parseCommand } from './domain/command.ts';
@@ -17,6 +18,7 @@ Runs a /scope command directly against the configured Redis index and prints the
   scope cli image vendor/agent:5.2     digests behind a tag, drift
   scope cli where prod-eu/payments     what a workload runs and ran
   scope cli status                     queue, workers, cluster sync health
+  scope cli guardrails [cluster]       whether signature enforcement exists and blocks, per namespace (live)
 Options:
   --json   stable machine-readable output ({"schema":"scope.cli/v1","ok":true,"result":…} or "ok":false with "error")
   --live   ask every configured cluster now instead of the Redis index (no history; works without Redis)`;
@@ -129,6 +131,8 @@ async function livePorts(config: Config, log: Logger): Promise<CommandPorts> {
   const inventory = new MemoryInventory(scan.pods, scan.syncs);
   return {
     inventory,
+    guardrails: (only, signal) => checkFleetGuardrails(config.clusters, signal, only ? { only } : {}),
+    clusterNames: () => config.clusters.map((k) => k.name),
     status: async () => ({
       queues: [],
       workers: [],

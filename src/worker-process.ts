@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { WebClient } from '@slack/web-api';
 import { FleetCollector } from './adapters/kubernetes/collector.ts';
+import { checkFleetGuardrails } from './adapters/kubernetes/guardrails.ts';
 import { slackLogger } from './adapters/slack/logger.ts';
 import { SlackNotifier } from './adapters/slack/notifier.ts';
 import type { Container } from './container.ts';
@@ -18,6 +19,12 @@ export function commandPorts(c: Container): CommandPorts {
   return {
     status: () => buildStatus([c.commandQueue], c.syncStates),
     inventory: c.inventory,
+    guardrails: (only, signal) =>
+      checkFleetGuardrails(c.config.clusters, signal, {
+        parallelism: c.config.inventory.clusterParallelism * 2,
+        ...(only ? { only } : {}),
+      }),
+    clusterNames: () => c.config.clusters.map((k) => k.name),
   };
 }
 

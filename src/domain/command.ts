@@ -15,7 +15,8 @@ export type Command =
   | { name: 'status' }
   | { name: 'digest'; query: DigestQuery }
   | { name: 'image'; query: ImageQuery }
-  | { name: 'where'; target: WhereTarget };
+  | { name: 'where'; target: WhereTarget }
+  | { name: 'guardrails'; cluster?: string };
 
 export type CommandName = Command['name'];
 
@@ -126,6 +127,19 @@ export const COMMANDS: readonly Spec[] = [
     },
   },
   {
+    name: 'guardrails',
+    usage: '/scope guardrails [cluster]',
+    example: '/scope guardrails prod-eu',
+    summary: 'Whether image-signature enforcement exists and blocks, per cluster and namespace.',
+    parse: (args, spec) => {
+      expectArgs(spec, args, 0, 1);
+      const cluster = args[0];
+      if (cluster === undefined) return { name: 'guardrails' };
+      if (!NAME.test(cluster)) throw usageError(spec, `"${truncate(cluster)}" is not a cluster name.`);
+      return { name: 'guardrails', cluster };
+    },
+  },
+  {
     name: 'status',
     usage: '/scope status',
     example: '/scope status',
@@ -205,6 +219,8 @@ export function describeCommand(cmd: Command): string {
       return `image ${cmd.query.registry}/${cmd.query.repository}${cmd.query.tag ? `:${cmd.query.tag}` : ''}`;
     case 'where':
       return `where ${[cmd.target.cluster, cmd.target.namespace, cmd.target.kind, cmd.target.workload].filter(Boolean).join('/')}`;
+    case 'guardrails':
+      return cmd.cluster ? `guardrails ${cmd.cluster}` : 'guardrails';
   }
 }
 

@@ -1,5 +1,7 @@
 import type { Command } from '../domain/command.ts';
 import type { DigestReport, ImageReport, WhereReport } from '../domain/inventory/fleet-report.ts';
+import type { GuardrailsReport } from '../domain/provenance/guardrails.ts';
+import { UserFacingError } from '../errors.ts';
 import { digestQuery, type InventoryReader, imageQuery, whereQuery } from './inventory-queries.ts';
 import type { StatusReport } from './status.ts';
 
@@ -9,13 +11,18 @@ export type CommandResult =
   | { kind: 'status'; report: StatusReport }
   | { kind: 'digest'; report: DigestReport }
   | { kind: 'image'; report: ImageReport }
-  | { kind: 'where'; report: WhereReport };
+  | { kind: 'where'; report: WhereReport }
+  | { kind: 'guardrails'; report: GuardrailsReport };
 
 /** What command jobs need from the outside world; built by the container, replaced by nothing in tests. */
 export type CommandPorts = {
   status: () => Promise<StatusReport>;
   inventory: InventoryReader;
   now?: () => Date;
+  /** Live check of admission enforcement; absent where no cluster can be reached (the CLI without config). */
+  guardrails?: (cluster: string | undefined, signal: AbortSignal) => Promise<GuardrailsReport>;
+  /** Names of the configured clusters, to tell a typo from a cluster with nothing to report. */
+  clusterNames?: () => readonly string[];
 };
 
 /** Runs one parsed command to its result. Pure dispatch: the I/O lives behind the ports. */
@@ -36,9 +43,33 @@ export async function runCommand(
       return { kind: 'image', report: await imageQuery(ports.inventory, cmd.query, now(ports)) };
     case 'where':
       return { kind: 'where', report: await whereQuery(ports.inventory, cmd.target, now(ports)) };
+    case 'guardrails':
+      return { kind: 'guardrails', report: await guardrails(cmd.cluster, ports, signal) };
   }
 }
 
 function now(ports: CommandPorts): Date {
   return ports.now ? ports.now() : new Date();
+}
+
+async function guardrails(
+  cluster: string | undefined,
+  ports: CommandPorts,
+  signal: AbortSignal | undefined,
+): Promise<GuardrailsReport> {
+  if (ports.guardrails === undefined) {
+    throw new UserFacingError(
+      'BAD_INPUT',
+      'guardrail checks need the configured clusters; none are wired here.',
+    );
+  }
+  const names = ports.clusterNames?.() ?? [];
+  if (cluster !== undefined && !names.includes(cluster)) {
+    throw new UserFacingError(
+      'NOT_FOUND',
+      `"${cluster}" is not a configured cluster.`,
+      names.length ? `Configured clusters: ${names.join(', ')}.` : 'No clusters are configured.',
+    );
+  }
+  return ports.guardrails(cluster, signal ?? new AbortController().signal);
 }
