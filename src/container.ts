@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import { Redis, type RedisOptions } from 'ioredis';
+import { Redis } from 'ioredis';
 import type { Config } from './config.ts';
 import { COMMAND_QUEUE, type CommandJobData } from './jobs/definitions.ts';
 import type { SyncStateReader } from './jobs/status.ts';
@@ -7,6 +7,9 @@ import { createLogger, type Logger } from './log.ts';
 import { createMetrics, type Metrics } from './observability.ts';
 import { AuditLog } from './store/audit/audit-log.ts';
 import { InventoryStore } from './store/inventory/inventory-store.ts';
+import { redisOptions } from './store/redis-connection.ts';
+
+export { redisOptions } from './store/redis-connection.ts';
 
 /** Composition root: the one place that builds connections, queues and stores from the configuration. */
 export type Container = {
@@ -22,22 +25,6 @@ export type Container = {
   syncStates: SyncStateReader;
   close: () => Promise<void>;
 };
-
-export function redisOptions(config: Config): { url?: string; options: RedisOptions } {
-  const base: RedisOptions = { maxRetriesPerRequest: null, enableReadyCheck: true, connectionName: 'scope' };
-  const s = config.redis.sentinel;
-  if (s) {
-    return {
-      options: {
-        ...base,
-        sentinels: s.sentinels,
-        name: s.name,
-        ...(s.password ? { password: s.password, sentinelPassword: s.password } : {}),
-      },
-    };
-  }
-  return { url: config.redis.url, options: base };
-}
 
 export function buildContainer(
   config: Config,

@@ -1,11 +1,7 @@
 #!/usr/bin/env node
-import { startBot } from './bot.ts';
-import { loadConfig } from './config.ts';
-import { buildContainer } from './container.ts';
 import { ScopeError } from './errors.ts';
-import { createLogger } from './log.ts';
-import { startOpsServer } from './observability.ts';
-import { startWorkerProcess } from './worker-process.ts';
+
+// Each mode loads what it runs (Bolt, BullMQ, client-node…) on demand, so `scope cli` starts fast.
 
 const USAGE = `usage: scope <bot|worker|cli|demo> [args]
   bot      Slack app (HTTP receiver with signature verification, or Socket Mode)
@@ -36,13 +32,20 @@ async function main(argv: string[]): Promise<number> {
 }
 
 async function runService(kind: 'bot' | 'worker'): Promise<number> {
+  const [{ loadConfig }, { buildContainer }, { startOpsServer }] = await Promise.all([
+    import('./config.ts'),
+    import('./container.ts'),
+    import('./observability.ts'),
+  ]);
   const config = loadConfig();
   const c = buildContainer(config, kind);
   const stops: Array<() => Promise<void>> = [];
   if (kind === 'bot') {
+    const { startBot } = await import('./bot.ts');
     const bot = await startBot(c);
     stops.push(bot.stop);
   } else {
+    const { startWorkerProcess } = await import('./worker-process.ts');
     const w = await startWorkerProcess(c);
     stops.push(w.stop);
   }
@@ -87,12 +90,13 @@ main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
-  (err: unknown) => {
+  async (err: unknown) => {
     if (err instanceof ScopeError && err.code === 'CONFIG_INVALID') {
       console.error(`scope: ${err.message}`);
       process.exitCode = 78;
       return;
     }
+    const { createLogger } = await import('./log.ts');
     createLogger('error', 'main').fatal({ err }, 'scope stopped on an unexpected error');
     process.exitCode = 1;
   },

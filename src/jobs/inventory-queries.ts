@@ -33,6 +33,7 @@ export type InventoryReader = {
 /** Turns what the user typed after `/scope digest` into one full digest, or says why it cannot. */
 export async function resolveDigest(inv: InventoryReader, query: DigestQuery): Promise<string> {
   if (query.kind === 'digest') return query.digest;
+  if (query.kind === 'config') return query.configId;
   if (query.kind === 'image') return query.ref.digest;
   const matches = await inv.digestsWithPrefix(query.prefix, 6);
   if (matches.length === 0) {
@@ -61,12 +62,40 @@ export async function digestQuery(
   now: Date,
 ): Promise<DigestReport> {
   const digest = await resolveDigest(inv, query);
+  if (query.kind === 'config') {
+    const states = await inv.syncStates();
+    return buildDigestReport(digest, await podsWithConfigId(inv, states, digest), [], states, now, 'config');
+  }
   const [pods, history, states] = await Promise.all([
     inv.podsRunningDigest(digest),
     inv.digestHistory(digest, now),
     inv.syncStates(),
   ]);
+  if (query.kind === 'digest' && pods.length === 0 && history.length === 0) {
+    // A bare sha256 that no manifest matches may be an image config id (`docker images`, `crictl images`).
+    const byConfig = await podsWithConfigId(inv, states, digest);
+    if (byConfig.length > 0) return buildDigestReport(digest, byConfig, [], states, now, 'config');
+  }
   return buildDigestReport(digest, pods, history, states, now);
+}
+
+/**
+ * Pods running an image whose config id is `configId`. Config ids are kept on each pod record, not indexed,
+ * so this reads the pods cluster by cluster (one cluster in memory at a time); config-id questions are rare.
+ */
+export async function podsWithConfigId(
+  inv: InventoryReader,
+  states: readonly ClusterSyncState[],
+  configId: string,
+): Promise<PodRecord[]> {
+  const out: PodRecord[] = [];
+  for (const s of states) {
+    for (const p of await inv.podsInCluster(s.cluster)) {
+      const containers = p.containers.filter((c) => c.configId === configId);
+      if (containers.length) out.push({ ...p, containers });
+    }
+  }
+  return out;
 }
 
 export async function imageQuery(inv: InventoryReader, query: ImageQuery, now: Date): Promise<ImageReport> {

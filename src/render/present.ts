@@ -55,7 +55,7 @@ export function presentHelp(topic?: string): Message {
 
 function presentStatus(report: StatusReport, ctx: PresentContext): Message {
   const now = ctx.now;
-  const blocks: Block[] = [{ kind: 'header', text: 'scope status' }];
+  const blocks: Block[] = [{ kind: 'header', text: 'scope status' }, statusCoverage(report)];
   blocks.push({
     kind: 'fields',
     fields: report.queues.map((q) => ({
@@ -84,5 +84,19 @@ function presentStatus(report: StatusReport, ctx: PresentContext): Message {
     });
   }
   blocks.push({ kind: 'context', text: footer(ctx) });
-  return { summary: `scope status: ${report.workers.length} workers`, blocks };
+  return {
+    summary: `scope status: ${report.workers.length} workers, inventory ${report.completeness} (${report.clustersAnswered} of ${report.clustersTotal} clusters answering)`,
+    blocks,
+  };
+}
+
+/** The first line of status: can inventory answers be trusted right now, and how far. */
+function statusCoverage(r: StatusReport): Block {
+  const text =
+    r.completeness === 'complete'
+      ? md`:white_check_mark: *Inventory complete:* all ${r.clustersTotal} cluster${r.clustersTotal === 1 ? '' : 's'} answering.`
+      : r.completeness === 'partial'
+        ? md`:warning: *Inventory partial:* ${r.clustersAnswered} of ${r.clustersTotal} clusters answering; answers say "not running" only for those.`
+        : md`:grey_question: *Inventory unknown:* ${r.clustersTotal === 0 ? 'no cluster is configured' : 'no cluster has answered yet'}, so inventory answers cannot say where anything runs.`;
+  return { kind: 'section', text };
 }

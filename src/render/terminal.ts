@@ -8,6 +8,8 @@ const EMOJI: Readonly<Record<string, string>> = {
   hourglass_flowing_sand: '⏳',
   round_pushpin: '📍',
   white_check_mark: '✅',
+  grey_question: '❓',
+  information_source: 'ℹ️ ',
   x: '❌',
 };
 
