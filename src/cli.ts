@@ -59,7 +59,8 @@ function parseCliArgs(argv: string[]): Parsed {
     const code = (err as { code?: unknown }).code;
     if (typeof code !== 'string' || !code.startsWith('ERR_PARSE_ARGS')) throw err;
     const option = /'([^']+)'/.exec((err as Error).message)?.[1];
-    const word = args.find((a) => a.startsWith('-') && option !== undefined && a.startsWith(option)) ?? option;
+    const word =
+      args.find((a) => a.startsWith('-') && option !== undefined && a.startsWith(option)) ?? option;
     throw new UserFacingError(
       'BAD_INPUT',
       word ? `unknown option ${JSON.stringify(word)}` : (err as Error).message,
@@ -207,7 +208,11 @@ async function livePorts(config: Config): Promise<ClosablePorts> {
   const inventory = new MemoryInventory(scan.pods, scan.syncs);
   return {
     inventory,
-    status: async () => ({ queues: [], workers: [], ...clusterStatus(await inventory.syncStates(), new Date()) }),
+    status: async () => ({
+      queues: [],
+      workers: [],
+      ...clusterStatus(await inventory.syncStates(), new Date()),
+    }),
     close: async () => {},
   };
 }

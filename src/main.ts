@@ -1,5 +1,10 @@
 #!/usr/bin/env node
+import { enableCompileCache } from 'node:module';
 import { ScopeError } from './errors.ts';
+
+// V8 code and stripped TypeScript are cached on disk (NODE_COMPILE_CACHE, else the OS temp dir): a warm
+// `scope cli` run skips most compilation. It never fails the process; without a writable cache it is off.
+enableCompileCache();
 
 // Each mode loads what it runs (Bolt, BullMQ, client-node…) on demand, so `scope cli` starts fast.
 

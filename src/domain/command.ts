@@ -1,11 +1,11 @@
 import { UserFacingError } from '../errors.ts';
-import { stripInvisible, visible } from './text.ts';
 import {
   type DigestQuery,
   type ImageQuery,
   parseDigestQuery,
   parseImageQuery,
 } from './inventory/image-ref.ts';
+import { stripInvisible, visible } from './text.ts';
 
 /** A workload address as typed after `/scope where`: cluster, optionally namespace, optionally workload. */
 export type WhereTarget = { cluster: string; namespace?: string; kind?: string; workload?: string };

@@ -182,7 +182,9 @@ export function buildDigestReport(
   idKind: DigestReport['idKind'] = 'manifest',
 ): DigestReport {
   const byConfig = (c: ContainerRecord) => (c.configId === digest ? digest : undefined);
-  const uses = sortUses(mergeHistory(usesFromPods(pods, idKind === 'config' ? byConfig : undefined), history));
+  const uses = sortUses(
+    mergeHistory(usesFromPods(pods, idKind === 'config' ? byConfig : undefined), history),
+  );
   const running = uses.filter((u) => u.running);
   const envs = new Map<string, WorkloadUse[]>();
   for (const u of uses) envs.set(u.environment, [...(envs.get(u.environment) ?? []), u]);

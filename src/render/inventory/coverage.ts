@@ -9,13 +9,13 @@ const HEADLINE_CLUSTERS = 3;
 export function reason(c: ClusterCaveat, now: Date): Text {
   switch (c.state) {
     case 'never':
-      return c.lastError ? md`never synced (${c.lastError})` : lit('never synced');
+      return c.lastError ? md`never synced: ${c.lastError}` : lit('never synced');
     case 'stale':
       return md`no fresh data since ${when(c.lastSuccessAt, now)}`;
     default:
       return c.lastSuccessAt
-        ? md`unreachable since ${utc(c.lastSuccessAt)} (${c.lastError ?? 'error'})`
-        : md`never answered (${c.lastError ?? 'error'})`;
+        ? md`unreachable since ${utc(c.lastSuccessAt)}: ${c.lastError ?? 'error'}`
+        : md`never answered: ${c.lastError ?? 'error'}`;
   }
 }
 
@@ -39,7 +39,12 @@ export function answeredClusters(r: Coverage): string {
 }
 
 /** Headline when nothing was found: a check mark only when every cluster answered. */
-export function notFoundHeadline(subject: Text, r: Coverage & { caveats: readonly ClusterCaveat[] }, now: Date, tail: string): Text {
+export function notFoundHeadline(
+  subject: Text,
+  r: Coverage & { caveats: readonly ClusterCaveat[] },
+  now: Date,
+  tail: string,
+): Text {
   if (r.completeness === 'unknown') {
     return md`:grey_question: *Unknown:* no cluster has answered, so scope cannot tell whether ${subject} runs anywhere. ${missingClusters(r.caveats, now)}.`;
   }
@@ -52,12 +57,16 @@ export function notFoundHeadline(subject: Text, r: Coverage & { caveats: readonl
 /** A sentence added to a positive answer that some clusters did not answer. */
 export function partialNote(r: Coverage & { caveats: readonly ClusterCaveat[] }, now: Date): Text {
   if (r.completeness === 'complete') return lit('');
-  return md` *Partial answer:* ${missingClusters(r.caveats, now)} did not answer; it may run there too.`;
+  return md` *Partial answer:* ${missingClusters(r.caveats, now)} did not answer, so what runs there now is not known.`;
 }
 
 /** Summary prefix for notifications and the Slack fallback text. */
 export function summaryPrefix(r: Coverage): string {
-  return r.completeness === 'unknown' ? 'Unknown (no cluster answered): ' : r.completeness === 'partial' ? 'Partial: ' : '';
+  return r.completeness === 'unknown'
+    ? 'Unknown (no cluster answered): '
+    : r.completeness === 'partial'
+      ? 'Partial: '
+      : '';
 }
 
 export function caveatBlock(caveats: readonly ClusterCaveat[], now: Date): Block[] {

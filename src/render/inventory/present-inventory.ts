@@ -7,7 +7,6 @@ import type {
 } from '../../domain/inventory/fleet-report.ts';
 import { type Digest, shortDigest } from '../../domain/inventory/image-ref.ts';
 import { footer, type PresentContext } from '../footer.ts';
-import { caveatBlock, notFoundHeadline, partialNote, roleText, summaryPrefix } from './coverage.ts';
 import {
   type Block,
   bold,
@@ -20,6 +19,7 @@ import {
   type Text,
 } from '../message.ts';
 import { relativeAge, utc, when } from '../time.ts';
+import { caveatBlock, notFoundHeadline, partialNote, roleText, summaryPrefix } from './coverage.ts';
 
 /** Workload lines shown inline before the rest goes to the attached CSV. */
 export const INLINE_LIMIT = 15;
