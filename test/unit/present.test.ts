@@ -190,6 +190,26 @@ function whereResult(): CommandResult {
         digest: digestOf('ledger 7.0.2'),
         startedAt: '2026-11-02T10:00:00Z',
       },
+      {
+        name: 'mesh-proxy',
+        type: 'init',
+        sidecar: true,
+        image: 'registry.example.com/mesh/proxy:1.22',
+        repository: 'registry.example.com/mesh/proxy',
+        tag: '1.22',
+        digest: digestOf('mesh proxy 1.22'),
+        startedAt: '2026-11-02T09:59:58Z',
+      },
+      {
+        name: 'debugger-x7k2p',
+        type: 'ephemeral',
+        target: 'ledger',
+        image: 'registry.local/api:1.4.2',
+        repository: 'registry.local/api',
+        tag: '1.4.2',
+        digest: digestOf('bad debug image'),
+        startedAt: '2026-11-25T03:01:00Z',
+      },
     ]),
     pod('prod-eu', 'prod', 'payments', { kind: 'CronJob', name: 'ledger-export' }, 'ip-10-0-3-3', [
       {

@@ -98,6 +98,12 @@ const ROLE_LABEL: Readonly<Record<ContainerRole, string>> = {
   ephemeral: 'ephemeral debug container',
 };
 
+/** True when the workload runs the image only in ephemeral (debug) containers, not as its own image. */
+export function debugOnly(u: WorkloadUse): boolean {
+  const roles = Object.values(u.roles);
+  return roles.length > 0 && roles.every((r) => r === 'ephemeral');
+}
+
 /** How the workload runs the image: " · app container `api`", or the debug container, its pod, target and start. */
 export function roleText(u: WorkloadUse, now: Date): Text {
   const byRole = new Map<ContainerRole, string[]>();
@@ -111,7 +117,7 @@ export function roleText(u: WorkloadUse, now: Date): Text {
     const target = d.target ? md`, attached to ${code(d.target)}` : lit('');
     const started = d.startedAt ? md`, started ${when(d.startedAt, now)}` : lit('');
     parts.push(
-      md`:warning: *${ROLE_LABEL.ephemeral}* ${code(d.container)} in pod ${code(d.pod)}${target}${started} — not the workload's own image`,
+      md`${bold(ROLE_LABEL.ephemeral)} ${code(d.container)} in pod ${code(d.pod)}${target}${started} (who started it: the API server audit log; the pod does not record it)`,
     );
   }
   return parts.length ? md` · ${join(parts, '; ')}` : lit('');

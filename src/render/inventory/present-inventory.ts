@@ -19,7 +19,14 @@ import {
   type Text,
 } from '../message.ts';
 import { relativeAge, utc, when } from '../time.ts';
-import { caveatBlock, notFoundHeadline, partialNote, roleText, summaryPrefix } from './coverage.ts';
+import {
+  caveatBlock,
+  debugOnly,
+  notFoundHeadline,
+  partialNote,
+  roleText,
+  summaryPrefix,
+} from './coverage.ts';
 
 /** Workload lines shown inline before the rest goes to the attached CSV. */
 export const INLINE_LIMIT = 15;
@@ -45,7 +52,9 @@ function useLine(
   const stale = opts.stale?.has(u.cluster)
     ? lit(' · :warning: _last known state, cluster not answering_')
     : lit('');
-  return md`${wl} in ${code(u.cluster)}: ${state}${roleText(u, now)}${image}${digest}${stale}`;
+  // A debug container is not the workload's own image: say so first, so nobody rolls back the wrong workload.
+  const lead = debugOnly(u) ? md`:warning: ${bold('Debug container only')} — ` : lit('');
+  return md`${lead}${wl} in ${code(u.cluster)}: ${state}${roleText(u, now)}${image}${digest}${stale}`;
 }
 
 function unreachable(caveats: readonly ClusterCaveat[]): ReadonlySet<string> {
