@@ -80,7 +80,7 @@ export function caveatBlock(caveats: readonly ClusterCaveat[], now: Date): Block
       kind: 'list',
       items: caveats.map((c) => {
         const why =
-          c.state === 'never'
+          c.state === 'never' || !c.lastSuccessAt
             ? reason(c, now)
             : c.state === 'stale'
               ? md`stale, last good sync ${when(c.lastSuccessAt, now)}`
