@@ -3,7 +3,8 @@
  * real Redis index (3 clusters, a few hundred pods), end to end as a user runs it: process start, module
  * loading, config, one Redis round of queries, rendering, exit. "Warm" = the OS file cache and Node's
  * on-disk compile cache are filled by the warm-up runs. Uses hyperfine when it is installed (apt-get install
- * hyperfine), else a loop of runs. Knobs: SCOPE_BENCH_CLI_RUNS [30]. Figures: docs/PERFORMANCE.md, "CLI start-up".
+ * hyperfine), else a loop of runs. Builds the CLI bundle first (SCOPE_BENCH_CLI_BUILD=0 skips that) and measures
+ * it and the plain sources. Knobs: SCOPE_BENCH_CLI_RUNS [30]. Figures: docs/PERFORMANCE.md, "CLI start-up".
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -104,23 +105,31 @@ async function main(): Promise<void> {
 
     const env = { ...process.env, SCOPE_CONFIG: configPath, NO_COLOR: '1' };
     const node = process.execPath;
-    const cases: Array<[string, string[]]> = [
-      ['node -e 0 (Node start-up alone)', [node, '-e', '0']],
+    const scope = join(ROOT, 'bin/scope.mjs');
+    const sources = { ...env, SCOPE_CLI_FROM_SOURCES: '1' };
+    const cases: Array<[string, string[], NodeJS.ProcessEnv]> = [
+      ['node -e 0 (Node start-up alone)', [node, '-e', '0'], env],
+      ['scope cli digest (bundle, after build:cli)', [node, scope, 'cli', 'digest', DIGEST], env],
+      ['scope cli digest --json (bundle)', [node, scope, 'cli', 'digest', DIGEST, '--json'], env],
+      ['scope cli digest (sources, no build step)', [node, scope, 'cli', 'digest', DIGEST], sources],
       [
-        'scope cli digest (bin/scope.mjs, npm run cli)',
-        [node, join(ROOT, 'bin/scope.mjs'), 'cli', 'digest', DIGEST],
+        'node src/main.ts cli digest (sources)',
+        [node, join(ROOT, 'src/main.ts'), 'cli', 'digest', DIGEST],
+        env,
       ],
-      ['scope cli digest --json', [node, join(ROOT, 'bin/scope.mjs'), 'cli', 'digest', DIGEST, '--json']],
-      ['node src/main.ts cli digest', [node, join(ROOT, 'src/main.ts'), 'cli', 'digest', DIGEST]],
     ];
+    if (process.env.SCOPE_BENCH_CLI_BUILD !== '0') {
+      process.stdout.write('building the CLI bundle (npm run build:cli)…\n');
+      execFileSync('npm', ['run', '--silent', 'build:cli'], { cwd: ROOT, stdio: 'ignore' });
+    }
     const cpu = cpus();
     process.stdout.write(
       `machine: ${cpu[0]?.model ?? '?'} × ${cpu.length}, Node ${process.version}, load ${loadavg()
         .map((l) => l.toFixed(2))
         .join(' ')}, ${hasHyperfine() ? 'hyperfine' : 'spawn loop'}, ${RUNS} runs after 3 warm-up\n`,
     );
-    for (const [name, argv] of cases) {
-      const m = await measure(argv, env);
+    for (const [name, argv, caseEnv] of cases) {
+      const m = await measure(argv, caseEnv);
       const cpu = m.cpuMs === undefined ? '' : ` · CPU ${m.cpuMs.toFixed(0)} ms/run`;
       process.stdout.write(`${name.padEnd(48)} ${fmtSummary(summarize(m.wall))}${cpu}\n`);
     }

@@ -20,7 +20,11 @@ const DEBUG_DIGEST = fakeDigest('bad debug image');
 
 type CliOut = { code: number; stdout: string; stderr: string };
 
-async function cli(configPath: string, args: string[], entry = 'src/main.ts'): Promise<CliOut> {
+async function cli(
+  configPath: string,
+  args: string[],
+  entry = process.env.SCOPE_TEST_CLI_ENTRY ?? 'src/main.ts',
+): Promise<CliOut> {
   try {
     const r = await run(process.execPath, [entry, 'cli', ...args], {
       env: { ...process.env, SCOPE_CONFIG: configPath, NO_COLOR: '1' },
