@@ -100,7 +100,7 @@ export async function runCli(argv: string[]): Promise<number> {
   }
   let close = async () => {};
   try {
-    const { parseCommand } = await import('./domain/command.ts');
+    const { describeCommand, parseCommand } = await import('./domain/command.ts');
     const cmd = parseCommand(args.positionals.join(' '));
     const started = performance.now();
     const ports = args.live ? await livePorts(config) : await indexPorts(config, cmd.name === 'status');
@@ -116,7 +116,7 @@ export async function runCli(argv: string[]): Promise<number> {
         import('./render/terminal.ts'),
       ]);
       const message = present(result, {
-        commandText: `scope cli ${args.positionals.join(' ')}`,
+        commandText: `scope cli ${describeCommand(cmd)}`,
         elapsedMs: performance.now() - started,
         now: new Date(),
       });
