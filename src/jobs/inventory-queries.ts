@@ -1,4 +1,5 @@
 import type { WhereTarget } from '../domain/command.ts';
+import { caveatsFor } from '../domain/inventory/completeness.ts';
 import {
   buildDigestReport,
   buildImageReport,
@@ -37,10 +38,15 @@ export async function resolveDigest(inv: InventoryReader, query: DigestQuery): P
   if (query.kind === 'image') return query.ref.digest;
   const matches = await inv.digestsWithPrefix(query.prefix, 6);
   if (matches.length === 0) {
+    const states = await inv.syncStates();
+    const missing = caveatsFor(states, new Date()).map((c) => c.cluster);
+    const answered = states.length - missing.length;
     throw new UserFacingError(
       'NOT_FOUND',
-      `No digest starting with ${query.prefix} has been seen in any cluster (within the look-back window).`,
-      'Check the digest, or give the full sha256:… value; `/scope status` shows which clusters are synced.',
+      missing.length === 0
+        ? `No digest starting with ${query.prefix} has been seen in any cluster (within the look-back window).`
+        : `No digest starting with ${query.prefix} has been seen in the ${answered} cluster${answered === 1 ? '' : 's'} that answered; ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''} did not answer, so scope cannot rule it out there.`,
+      'Check the digest, or give the full sha256:… value (the answer then says which clusters it covers); `/scope status` shows which clusters are synced.',
     );
   }
   if (matches.length > 1) {

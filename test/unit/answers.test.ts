@@ -8,9 +8,11 @@ import { toPodRecord } from '../../src/domain/inventory/pod-record.ts';
 import { showChar, stripInvisible, visible } from '../../src/domain/text.ts';
 import type { UserFacingError } from '../../src/errors.ts';
 import { errorReply } from '../../src/handlers/scope-command.ts';
+import { resolveDigest } from '../../src/jobs/inventory-queries.ts';
 import { present } from '../../src/render/present.ts';
 import { toSlack } from '../../src/render/slack-blocks.ts';
 import { toTerminal } from '../../src/render/terminal.ts';
+import { MemoryInventory } from '../../src/store/inventory/memory-inventory.ts';
 
 const HEX = '4b1e2c9d07aa5f3e8c61d2b0a9f47e15c3d8b6a2f0e9c7d5b4a3f2e1d0c9b8a7';
 const DIGEST = `sha256:${HEX}`;
@@ -162,5 +164,37 @@ describe('usage messages', () => {
     expect(cliSyntax('Use `/scope image nginx` or /scope status.')).toBe(
       'Use `scope cli image nginx` or scope cli status.',
     );
+  });
+});
+
+describe('digest prefixes that match nothing', () => {
+  it('do not claim "not in any cluster" when some clusters did not answer', async () => {
+    const inv = new MemoryInventory(
+      [],
+      [
+        {
+          cluster: 'prod-eu',
+          environment: 'prod',
+          ok: true,
+          pods: 0,
+          startedAt: NOW.toISOString(),
+          finishedAt: new Date().toISOString(),
+        },
+        {
+          cluster: 'prod-ap',
+          environment: 'prod',
+          ok: false,
+          pods: 0,
+          startedAt: NOW.toISOString(),
+          finishedAt: NOW.toISOString(),
+          error: 'ECONNREFUSED',
+        },
+      ],
+    );
+    const err = await resolveDigest(inv, { kind: 'digest-prefix', prefix: '8e6b1234abcd' }).catch(
+      (e: unknown) => e,
+    );
+    expect((err as Error).message).toContain('in the 1 cluster that answered; prod-ap did not answer');
+    expect((err as Error).message).not.toContain('any cluster');
   });
 });
