@@ -2,8 +2,9 @@ import { COMMANDS, commandSpec } from '../domain/command.ts';
 import type { CommandResult } from '../jobs/run-command.ts';
 import type { StatusReport } from '../jobs/status.ts';
 import { footer, type PresentContext } from './footer.ts';
+import { completenessLabel } from './inventory/coverage.ts';
 import { presentDigest, presentImage, presentWhere } from './inventory/present-inventory.ts';
-import { type Block, bold, code, lit, type Message, md } from './message.ts';
+import { type Block, bold, code, join, lit, type Message, md } from './message.ts';
 import { when } from './time.ts';
 
 export type { PresentContext };
@@ -83,7 +84,7 @@ function presentStatus(report: StatusReport, ctx: PresentContext): Message {
       }),
     });
   }
-  blocks.push({ kind: 'context', text: footer(ctx) });
+  blocks.push({ kind: 'context', text: join([footer(ctx), completenessLabel(report)], ' · ') });
   return {
     summary: `scope status: ${report.workers.length} workers, inventory ${report.completeness} (${report.clustersAnswered} of ${report.clustersTotal} clusters answering)`,
     blocks,

@@ -60,6 +60,11 @@ export function partialNote(r: Coverage & { caveats: readonly ClusterCaveat[] },
   return md` *Partial answer:* ${missingClusters(r.caveats, now)} did not answer, so what runs there now is not known.`;
 }
 
+/** "completeness: partial (4 of 5 clusters answered)", the field as every answer's footer shows it. */
+export function completenessLabel(r: Coverage): Text {
+  return md`completeness: ${bold(r.completeness)} (${r.clustersAnswered} of ${r.clustersTotal} cluster${r.clustersTotal === 1 ? '' : 's'} answered)`;
+}
+
 /** Summary prefix for notifications and the Slack fallback text. */
 export function summaryPrefix(r: Coverage): string {
   return r.completeness === 'unknown'

@@ -21,6 +21,7 @@ import {
 import { relativeAge, utc, when } from '../time.ts';
 import {
   caveatBlock,
+  completenessLabel,
   debugOnly,
   notFoundHeadline,
   partialNote,
@@ -134,7 +135,10 @@ export function presentDigest(r: DigestReport, ctx: PresentContext): Message {
       });
     }
   }
-  blocks.push({ kind: 'context', text: join([footer(ctx), dataAge(r.dataAsOf, now)], ' · ') });
+  blocks.push({
+    kind: 'context',
+    text: join([footer(ctx), dataAge(r.dataAsOf, now), completenessLabel(r)], ' · '),
+  });
   const attachments: FileAttachment[] =
     all.length > INLINE_LIMIT
       ? [
@@ -216,7 +220,10 @@ export function presentImage(r: ImageReport, ctx: PresentContext): Message {
       text: md`${plural(r.unpinned, 'container')} of this image reported no repo digest (not started yet, or a runtime that only reports image ids).`,
     });
   }
-  blocks.push({ kind: 'context', text: join([footer(ctx), dataAge(r.dataAsOf, now)], ' · ') });
+  blocks.push({
+    kind: 'context',
+    text: join([footer(ctx), dataAge(r.dataAsOf, now), completenessLabel(r)], ' · '),
+  });
   const summary = `${summaryPrefix(r)}${
     r.drift.length
       ? `Tag drift in ${name}: ${r.drift.map((d) => `${d.tag} → ${d.digests.length} digests`).join(', ')}`
@@ -273,7 +280,10 @@ export function presentWhere(r: WhereReport, ctx: PresentContext): Message {
         .join(', ')}`,
     });
   }
-  blocks.push({ kind: 'context', text: join([footer(ctx), dataAge(r.dataAsOf, now)], ' · ') });
+  blocks.push({
+    kind: 'context',
+    text: join([footer(ctx), dataAge(r.dataAsOf, now), completenessLabel(r)], ' · '),
+  });
   const all = [...r.current, ...r.history];
   return {
     summary: `${summaryPrefix(r)}${r.target}: ${r.current.length} running, ${r.history.length} earlier`,
