@@ -103,7 +103,12 @@ export async function runCli(argv: string[]): Promise<number> {
     const { describeCommand, parseCommand } = await import('./domain/command.ts');
     const cmd = parseCommand(args.positionals.join(' '));
     const started = performance.now();
-    const ports = args.live ? await livePorts(config) : await indexPorts(config, cmd.name === 'status');
+    const ports =
+      cmd.name === 'help'
+        ? await noPorts()
+        : args.live
+          ? await livePorts(config)
+          : await indexPorts(config, cmd.name === 'status');
     close = ports.close;
     const { runCommand } = await import('./jobs/run-command.ts');
     const result = await runCommand(cmd, ports);
@@ -133,6 +138,16 @@ export async function runCli(argv: string[]): Promise<number> {
 }
 
 type ClosablePorts = CommandPorts & { close: () => Promise<void> };
+
+/** `help` reads nothing: no Redis connection, no cluster. */
+async function noPorts(): Promise<ClosablePorts> {
+  const { MemoryInventory } = await import('./store/inventory/memory-inventory.ts');
+  return {
+    inventory: new MemoryInventory([], []),
+    status: () => Promise.reject(new Error('help reads no status')),
+    close: async () => {},
+  };
+}
 
 /**
  * Ports on the Redis index. Inventory questions need one Redis connection and the store, nothing else;

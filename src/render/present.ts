@@ -31,7 +31,7 @@ export function presentHelp(topic?: string): Message {
     return {
       summary: `Usage: ${spec.usage}`,
       blocks: [
-        { kind: 'section', text: md`*${code(spec.usage)}*\n${spec.summary}` },
+        { kind: 'section', text: md`${code(spec.usage)}\n${spec.summary}` },
         { kind: 'context', text: md`Example: ${code(spec.example)}` },
       ],
     };
