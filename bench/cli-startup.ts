@@ -4,7 +4,8 @@
  * loading, config, one Redis round of queries, rendering, exit. "Warm" = the OS file cache and Node's
  * on-disk compile cache are filled by the warm-up runs. Uses hyperfine when it is installed (apt-get install
  * hyperfine), else a loop of runs. Builds the CLI bundle first (SCOPE_BENCH_CLI_BUILD=0 skips that) and measures
- * it and the plain sources. Knobs: SCOPE_BENCH_CLI_RUNS [30]. Figures: docs/PERFORMANCE.md, "CLI start-up".
+ * it and the plain sources. Knobs: SCOPE_BENCH_CLI_RUNS [30]. On a machine shared with busy neighbours, run it as
+ * `chrt -f 50 npm run bench:cli` (root). Figures: docs/PERFORMANCE.md, "CLI start-up".
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
