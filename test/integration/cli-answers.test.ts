@@ -247,4 +247,26 @@ describe('scope cli: completeness, exit codes and hygiene', () => {
     expect(hint.stderr).toContain('`scope cli image nginx:1.25`');
     expect(hint.stderr).not.toContain('/scope');
   });
+
+  it('loads no Bolt, BullMQ, client-node or pino to answer an inventory question', async () => {
+    let stderr = '';
+    try {
+      const r = await run(
+        process.execPath,
+        ['--import', './test/support/module-trace.mjs', 'bin/scope.mjs', 'cli', 'digest', DIGEST, '--json'],
+        {
+          env: { ...process.env, SCOPE_CONFIG: completeConfig, SCOPE_CLI_FROM_SOURCES: '1' },
+          timeout: 30_000,
+        },
+      );
+      stderr = r.stderr;
+    } catch (err) {
+      stderr = (err as { stderr: string }).stderr;
+    }
+    const loaded = stderr.split('\n').filter((l) => l.startsWith('module-trace: '));
+    expect(loaded.some((l) => l.includes('/node_modules/ioredis/'))).toBe(true);
+    for (const heavy of ['@slack/bolt', 'bullmq', '@kubernetes/client-node', 'pino', 'prom-client']) {
+      expect(loaded.filter((l) => l.includes(`/node_modules/${heavy}/`))).toEqual([]);
+    }
+  });
 });
