@@ -9,6 +9,7 @@ import { showChar, stripInvisible, visible } from '../../src/domain/text.ts';
 import type { UserFacingError } from '../../src/errors.ts';
 import { errorReply } from '../../src/handlers/scope-command.ts';
 import { resolveDigest } from '../../src/jobs/inventory-queries.ts';
+import { code, md } from '../../src/render/message.ts';
 import { present } from '../../src/render/present.ts';
 import { toSlack } from '../../src/render/slack-blocks.ts';
 import { toTerminal } from '../../src/render/terminal.ts';
@@ -196,5 +197,19 @@ describe('digest prefixes that match nothing', () => {
     );
     expect((err as Error).message).toContain('in the 1 cluster that answered; prod-ap did not answer');
     expect((err as Error).message).not.toContain('any cluster');
+  });
+});
+
+describe('data from clusters', () => {
+  it('shows bidi overrides and zero-width characters as U+XXXX in Slack and the terminal, never obeyed', () => {
+    const m = {
+      summary: 'x',
+      blocks: [{ kind: 'section' as const, text: md`image ${code('evil\u202Egpj.exe')} ${'a\u200Bb'}` }],
+    };
+    const slack = JSON.stringify(toSlack(m));
+    expect(slack).toContain('evil[U+202E]gpj.exe');
+    expect(slack).toContain('a[U+200B]b');
+    expect(slack).not.toMatch(/\u202E/);
+    expect(toTerminal(m)).toBe('image evil[U+202E]gpj.exe a[U+200B]b');
   });
 });
