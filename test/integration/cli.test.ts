@@ -19,14 +19,10 @@ type CliOut = { code: number; stdout: string; stderr: string };
 
 async function cli(configPath: string, ...args: string[]): Promise<CliOut> {
   try {
-    const r = await run(
-      process.execPath,
-      [process.env.SCOPE_TEST_CLI_ENTRY ?? 'src/main.ts', 'cli', ...args],
-      {
-        env: { ...process.env, SCOPE_CONFIG: configPath, NO_COLOR: '1' },
-        timeout: 30_000,
-      },
-    );
+    const r = await run(process.execPath, ['src/main.ts', 'cli', ...args], {
+      env: { ...process.env, SCOPE_CONFIG: configPath, NO_COLOR: '1' },
+      timeout: 30_000,
+    });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
