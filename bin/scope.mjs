@@ -5,6 +5,7 @@
 // Why and what it saves: docs/PERFORMANCE.md, "CLI start-up".
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { enableCompileCache } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
 enableCompileCache();
 
@@ -24,8 +25,8 @@ function newest(dir) {
 function bundleIsFresh() {
   if (process.env.SCOPE_CLI_FROM_SOURCES === '1' || !existsSync(bundle)) return false;
   const built = statSync(bundle).mtimeMs;
-  const src = new URL('src', root).pathname;
-  const lock = new URL('package-lock.json', root).pathname;
+  const src = fileURLToPath(new URL('src', root));
+  const lock = fileURLToPath(new URL('package-lock.json', root));
   return built > newest(src) && built > statSync(lock).mtimeMs;
 }
 
