@@ -48,7 +48,13 @@ describe('answers you can trust, through Slack', () => {
       overrides: {
         clusters: [
           { name: 'prod-eu', environment: 'prod', kubeconfig, context: 'prod-eu', timeoutSeconds: 3 },
-          { name: 'dev-1', environment: 'dev', kubeconfig, context: 'prod-eu', timeoutSeconds: 3 },
+          // Misconfigured: its kubeconfig does not exist, so every sync of it fails.
+          {
+            name: 'dev-1',
+            environment: 'dev',
+            kubeconfig: join(dir, 'missing-kubeconfig'),
+            timeoutSeconds: 3,
+          },
         ],
       },
     });
@@ -101,5 +107,17 @@ describe('answers you can trust, through Slack', () => {
     expect(usage).not.toContain('\\u200b');
     expect(usage).not.toMatch(/\u200B/);
     expect(hh.slack.messages(INCIDENT)).toHaveLength(0);
+  });
+
+  it('says "not running" only for the clusters that answered, and names the one that did not', async () => {
+    const hh = await start({ sync: true });
+    await slash(hh, `digest ${ABSENT}`);
+    const msg = await hh.slack.waitFor(() => hh.slack.messages(INCIDENT)[0]);
+    const blocks = JSON.stringify(msg.blocks);
+    expect(blocks).not.toContain('white_check_mark');
+    expect(blocks).toContain('is not running in the 1 cluster that answered');
+    expect(blocks).toMatch(/\*dev-1\* \(never answered: cannot load kubeconfig [^)]*\) unknown/);
+    expect(blocks).toContain('completeness: *partial* (1 of 2 clusters answered)');
+    expect(msg.text).toMatch(/^Partial: /);
   });
 });
