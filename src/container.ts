@@ -1,13 +1,15 @@
 import { Queue } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Config } from './config.ts';
-import { ScopeError } from './errors.ts';
 import { COMMAND_QUEUE, type CommandJobData } from './jobs/definitions.ts';
 import type { SyncStateReader } from './jobs/status.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMetrics, type Metrics } from './observability.ts';
 import { AuditLog } from './store/audit/audit-log.ts';
 import { InventoryStore } from './store/inventory/inventory-store.ts';
+import { redisOptions } from './store/redis-connection.ts';
+
+export { redisOptions, waitForRedis } from './store/redis-connection.ts';
 
 /** Composition root: the one place that builds connections, queues and stores from the configuration. */
 export type Container = {
@@ -28,22 +30,6 @@ export type Container = {
   syncStates: SyncStateReader;
   close: () => Promise<void>;
 };
-
-export function redisOptions(config: Config): { url?: string; options: RedisOptions } {
-  const base: RedisOptions = { maxRetriesPerRequest: null, enableReadyCheck: true, connectionName: 'scope' };
-  const s = config.redis.sentinel;
-  if (s) {
-    return {
-      options: {
-        ...base,
-        sentinels: s.sentinels,
-        name: s.name,
-        ...(s.password ? { password: s.password, sentinelPassword: s.password } : {}),
-      },
-    };
-  }
-  return { url: config.redis.url, options: base };
-}
 
 export function buildContainer(
   config: Config,
@@ -85,33 +71,4 @@ export function buildContainer(
       }
     },
   };
-}
-
-/**
- * Waits until a connection is ready, or fails after `ms` with what went wrong, so a command-line run against an
- * unreachable Redis stops in seconds with a clear message instead of waiting in the client's offline queue.
- */
-export async function waitForRedis(redis: Redis, ms: number, what = 'Redis'): Promise<void> {
-  if (redis.status === 'ready') return;
-  let lastError: Error | undefined;
-  const onError = (err: Error) => {
-    lastError = err;
-  };
-  redis.on('error', onError);
-  try {
-    const ready = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), ms);
-      redis.once('ready', () => {
-        clearTimeout(timer);
-        resolve(true);
-      });
-    });
-    if (!ready)
-      throw new ScopeError(
-        'UPSTREAM_UNAVAILABLE',
-        `cannot reach ${what} within ${Math.round(ms / 1000)} s${lastError ? ` (${lastError.message})` : ''}`,
-      );
-  } finally {
-    redis.off('error', onError);
-  }
 }

@@ -6,7 +6,7 @@ import { isUserFacing, ScopeError, type UserFacingError } from './errors.ts';
 import { COMMAND_QUEUE, type CommandJobData, checkCommandJob } from './jobs/definitions.ts';
 import { type CommandPorts, runCommand } from './jobs/run-command.ts';
 import type { Block, Message } from './render/message.ts';
-import { code, md, user } from './render/message.ts';
+import { code, md, prose, user } from './render/message.ts';
 import { present } from './render/present.ts';
 
 /** Result a command job returns to BullMQ (kept small: the message itself went to Slack). */
@@ -148,8 +148,8 @@ function userErrorMessage(data: CommandJobData, err: UserFacingError): Message {
   return {
     summary: `/scope ${data.commandText}: ${err.message}`,
     blocks: [
-      { kind: 'section', text: md`:warning: ${code(`/scope ${data.commandText}`)}: ${err.message}` },
-      ...(err.hint ? [{ kind: 'context' as const, text: md`${err.hint}` }] : []),
+      { kind: 'section', text: md`:warning: ${code(`/scope ${data.commandText}`)}: ${prose(err.message)}` },
+      ...(err.hint ? [{ kind: 'context' as const, text: prose(err.hint) }] : []),
       { kind: 'context', text: md`Asked by ${user(data.requester.userId)}` },
     ],
   };

@@ -5,6 +5,7 @@ import {
   parseDigestQuery,
   parseImageQuery,
 } from './inventory/image-ref.ts';
+import { stripInvisible, visible } from './text.ts';
 
 /** A workload address as typed after `/scope where`: cluster, optionally namespace, optionally workload. */
 export type WhereTarget = { cluster: string; namespace?: string; kind?: string; workload?: string };
@@ -76,7 +77,7 @@ export function parseWhereTarget(text: string): WhereTarget {
   if (parts.length > 4 || bad !== undefined) {
     throw new UserFacingError(
       'BAD_INPUT',
-      `"${truncate(text)}" is not a workload address: use cluster[/namespace[/workload]] with lowercase names.`,
+      `"${visible(truncate(text))}" is not a workload address: use cluster[/namespace[/workload]] with lowercase names.`,
     );
   }
   const [cluster, namespace, a, b] = parts as [string, string?, string?, string?];
@@ -84,7 +85,7 @@ export function parseWhereTarget(text: string): WhereTarget {
     if (!(WORKLOAD_KINDS as readonly string[]).includes(a ?? '')) {
       throw new UserFacingError(
         'BAD_INPUT',
-        `"${a}" is not a workload kind; use one of ${WORKLOAD_KINDS.join(', ')}.`,
+        `"${visible(a ?? '')}" is not a workload kind; use one of ${WORKLOAD_KINDS.join(', ')}.`,
       );
     }
     return { cluster, namespace, kind: a, workload: b } as WhereTarget;
@@ -173,7 +174,7 @@ function unknownCommand(word: string): UserFacingError {
   const near = COMMANDS.filter((c) => editDistance(c.name, word) <= 2).map((c) => `\`/scope ${c.name}\``);
   return new UserFacingError(
     'UNKNOWN_COMMAND',
-    `\`${truncate(word)}\` is not a scope command.${near.length ? ` Did you mean ${near.join(' or ')}?` : ''}`,
+    `\`${visible(truncate(word))}\` is not a scope command.${near.length ? ` Did you mean ${near.join(' or ')}?` : ''}`,
     `Commands: ${COMMANDS.map((c) => c.name).join(', ')}. Try \`/scope help\`.`,
   );
 }
@@ -191,7 +192,8 @@ export function tokenize(text: string): string[] {
 }
 
 /** Turns the text after `/scope` into a typed Command or throws a UserFacingError with usage. */
-export function parseCommand(text: string): Command {
+export function parseCommand(raw: string): Command {
+  const text = stripInvisible(raw);
   if (text.length > 2000) {
     throw new UserFacingError(
       'BAD_INPUT',
@@ -214,13 +216,26 @@ export function describeCommand(cmd: Command): string {
     case 'status':
       return 'status';
     case 'digest':
-      return `digest ${cmd.query.kind === 'digest-prefix' ? cmd.query.prefix : cmd.query.kind === 'digest' ? cmd.query.digest : `${cmd.query.ref.registry}/${cmd.query.ref.repository}@${cmd.query.ref.digest}`}`;
+      return `digest ${describeDigestQuery(cmd.query)}`;
     case 'image':
       return `image ${cmd.query.registry}/${cmd.query.repository}${cmd.query.tag ? `:${cmd.query.tag}` : ''}`;
     case 'where':
       return `where ${[cmd.target.cluster, cmd.target.namespace, cmd.target.kind, cmd.target.workload].filter(Boolean).join('/')}`;
     case 'guardrails':
       return cmd.cluster ? `guardrails ${cmd.cluster}` : 'guardrails';
+  }
+}
+
+function describeDigestQuery(q: DigestQuery): string {
+  switch (q.kind) {
+    case 'digest-prefix':
+      return q.prefix;
+    case 'digest':
+      return q.digest;
+    case 'config':
+      return `docker://${q.configId}`;
+    case 'image':
+      return `${q.ref.registry}/${q.ref.repository}@${q.ref.digest}`;
   }
 }
 

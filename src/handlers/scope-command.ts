@@ -10,7 +10,7 @@ import { isUserFacing, UserFacingError } from '../errors.ts';
 import { type CommandJobData, commandJobId } from '../jobs/definitions.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../observability.ts';
-import { code, type Message, md } from '../render/message.ts';
+import { code, type Message, md, prose } from '../render/message.ts';
 import { presentHelp } from '../render/present.ts';
 import { toSlack } from '../render/slack-blocks.ts';
 import type { AuditEntry, AuditLog } from '../store/audit/audit-log.ts';
@@ -193,8 +193,8 @@ export function errorReply(err: UserFacingError): Message {
   return {
     summary: err.message,
     blocks: [
-      { kind: 'section', text: md`:warning: ${err.message}` },
-      ...(err.hint ? [{ kind: 'context' as const, text: md`${err.hint}` }] : []),
+      { kind: 'section', text: md`:warning: ${prose(err.message)}` },
+      ...(err.hint ? [{ kind: 'context' as const, text: prose(err.hint) }] : []),
     ],
   };
 }
@@ -205,8 +205,11 @@ function firstWord(text: string): string {
   return COMMANDS.some((c) => c.name === w) ? w : 'other';
 }
 
+/** Longest command text the payload schema accepts; longer text is answered "too long". */
+const MAX_TEXT = 4000;
+
 const slashPayload = z.object({
-  text: z.string().max(4000).default(''),
+  text: z.string().max(MAX_TEXT).default(''),
   user_id: z.string().regex(/^[UW][A-Z0-9]{2,}$/),
   user_name: z.string().optional(),
   channel_id: z.string().regex(/^[CGD][A-Z0-9]{2,}$/),
@@ -259,12 +262,19 @@ export function registerScopeCommand(app: App, deps: ScopeCommandDeps): void {
       deps.log.warn({ fields: Object.keys(command ?? {}) }, 'malformed slash command payload');
       deps.metrics.commandsReceived.inc({ command: 'other', outcome: 'invalid' });
       deps.refusals?.record('MALFORMED_PAYLOAD', { detail: 'slash command' });
+      const text: unknown = (command as { text?: unknown } | undefined)?.text;
       reply = errorReply(
-        new UserFacingError(
-          'BAD_INPUT',
-          'Slack sent a command scope could not read (missing user or channel).',
-          'Try the command again; if it keeps failing, tell the scope operators.',
-        ),
+        typeof text === 'string' && text.length > MAX_TEXT
+          ? new UserFacingError(
+              'BAD_INPUT',
+              `That command is too long (${text.length.toLocaleString('en')} characters; scope reads at most ${MAX_TEXT.toLocaleString('en')}).`,
+              'Paste only the digest, image or workload. Try `/scope help`.',
+            )
+          : new UserFacingError(
+              'BAD_INPUT',
+              'Slack sent a command scope could not read (missing user or channel).',
+              'Try the command again; if it keeps failing, tell the scope operators.',
+            ),
       );
     } else {
       try {

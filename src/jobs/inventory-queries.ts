@@ -1,4 +1,5 @@
 import type { WhereTarget } from '../domain/command.ts';
+import { caveatsFor } from '../domain/inventory/completeness.ts';
 import {
   buildDigestReport,
   buildImageReport,
@@ -33,13 +34,19 @@ export type InventoryReader = {
 /** Turns what the user typed after `/scope digest` into one full digest, or says why it cannot. */
 export async function resolveDigest(inv: InventoryReader, query: DigestQuery): Promise<string> {
   if (query.kind === 'digest') return query.digest;
+  if (query.kind === 'config') return query.configId;
   if (query.kind === 'image') return query.ref.digest;
   const matches = await inv.digestsWithPrefix(query.prefix, 6);
   if (matches.length === 0) {
+    const states = await inv.syncStates();
+    const missing = caveatsFor(states, new Date()).map((c) => c.cluster);
+    const answered = states.length - missing.length;
     throw new UserFacingError(
       'NOT_FOUND',
-      `No digest starting with ${query.prefix} has been seen in any cluster (within the look-back window).`,
-      'Check the digest, or give the full sha256:… value; `/scope status` shows which clusters are synced.',
+      missing.length === 0
+        ? `No digest starting with ${query.prefix} has been seen in any cluster (within the look-back window).`
+        : `No digest starting with ${query.prefix} has been seen in the ${answered} cluster${answered === 1 ? '' : 's'} that answered; ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''} did not answer, so scope cannot rule it out there.`,
+      'Check the digest, or give the full sha256:… value (the answer then says which clusters it covers); `/scope status` shows which clusters are synced.',
     );
   }
   if (matches.length > 1) {
@@ -61,12 +68,40 @@ export async function digestQuery(
   now: Date,
 ): Promise<DigestReport> {
   const digest = await resolveDigest(inv, query);
+  if (query.kind === 'config') {
+    const states = await inv.syncStates();
+    return buildDigestReport(digest, await podsWithConfigId(inv, states, digest), [], states, now, 'config');
+  }
   const [pods, history, states] = await Promise.all([
     inv.podsRunningDigest(digest),
     inv.digestHistory(digest, now),
     inv.syncStates(),
   ]);
+  if (query.kind === 'digest' && pods.length === 0 && history.length === 0) {
+    // A bare sha256 that no manifest matches may be an image config id (`docker images`, `crictl images`).
+    const byConfig = await podsWithConfigId(inv, states, digest);
+    if (byConfig.length > 0) return buildDigestReport(digest, byConfig, [], states, now, 'config');
+  }
   return buildDigestReport(digest, pods, history, states, now);
+}
+
+/**
+ * Pods running an image whose config id is `configId`. Config ids are kept on each pod record, not indexed,
+ * so this reads the pods cluster by cluster (one cluster in memory at a time); config-id questions are rare.
+ */
+export async function podsWithConfigId(
+  inv: InventoryReader,
+  states: readonly ClusterSyncState[],
+  configId: string,
+): Promise<PodRecord[]> {
+  const out: PodRecord[] = [];
+  for (const s of states) {
+    for (const p of await inv.podsInCluster(s.cluster)) {
+      const containers = p.containers.filter((c) => c.configId === configId);
+      if (containers.length) out.push({ ...p, containers });
+    }
+  }
+  return out;
 }
 
 export async function imageQuery(inv: InventoryReader, query: ImageQuery, now: Date): Promise<ImageReport> {

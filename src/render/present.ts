@@ -2,8 +2,9 @@ import { COMMANDS, commandSpec } from '../domain/command.ts';
 import type { CommandResult } from '../jobs/run-command.ts';
 import type { StatusReport } from '../jobs/status.ts';
 import { footer, type PresentContext } from './footer.ts';
+import { completenessLabel } from './inventory/coverage.ts';
 import { presentDigest, presentImage, presentWhere } from './inventory/present-inventory.ts';
-import { type Block, bold, code, lit, type Message, md } from './message.ts';
+import { type Block, bold, code, join, lit, type Message, md } from './message.ts';
 import { presentGuardrails } from './provenance/present-guardrails.ts';
 import { when } from './time.ts';
 
@@ -33,7 +34,7 @@ export function presentHelp(topic?: string): Message {
     return {
       summary: `Usage: ${spec.usage}`,
       blocks: [
-        { kind: 'section', text: md`*${code(spec.usage)}*\n${spec.summary}` },
+        { kind: 'section', text: md`${code(spec.usage)}\n${spec.summary}` },
         { kind: 'context', text: md`Example: ${code(spec.example)}` },
       ],
     };
@@ -58,7 +59,7 @@ export function presentHelp(topic?: string): Message {
 
 function presentStatus(report: StatusReport, ctx: PresentContext): Message {
   const now = ctx.now;
-  const blocks: Block[] = [{ kind: 'header', text: 'scope status' }];
+  const blocks: Block[] = [{ kind: 'header', text: 'scope status' }, statusCoverage(report)];
   blocks.push({
     kind: 'fields',
     fields: report.queues.map((q) => ({
@@ -86,6 +87,20 @@ function presentStatus(report: StatusReport, ctx: PresentContext): Message {
       }),
     });
   }
-  blocks.push({ kind: 'context', text: footer(ctx) });
-  return { summary: `scope status: ${report.workers.length} workers`, blocks };
+  blocks.push({ kind: 'context', text: join([footer(ctx), completenessLabel(report)], ' · ') });
+  return {
+    summary: `scope status: ${report.workers.length} workers, inventory ${report.completeness} (${report.clustersAnswered} of ${report.clustersTotal} clusters answering)`,
+    blocks,
+  };
+}
+
+/** The first line of status: can inventory answers be trusted right now, and how far. */
+function statusCoverage(r: StatusReport): Block {
+  const text =
+    r.completeness === 'complete'
+      ? md`:white_check_mark: *Inventory complete:* all ${r.clustersTotal} cluster${r.clustersTotal === 1 ? '' : 's'} answering.`
+      : r.completeness === 'partial'
+        ? md`:warning: *Inventory partial:* ${r.clustersAnswered} of ${r.clustersTotal} clusters answering; answers say "not running" only for those.`
+        : md`:grey_question: *Inventory unknown:* ${r.clustersTotal === 0 ? 'no cluster is configured' : 'no cluster has answered yet'}, so inventory answers cannot say where anything runs.`;
+  return { kind: 'section', text };
 }

@@ -25,7 +25,20 @@ export type ContainerRecord = {
   /** Raw status.imageID, kept as evidence. */
   imageID?: string;
   startedAt?: string;
+  /** An init container with `restartPolicy: Always`: a native sidecar that runs beside the app. */
+  sidecar?: true;
+  /** Ephemeral (debug) containers: the container they were attached to (`targetContainerName`). */
+  target?: string;
 };
+
+/** How a container runs in its pod, as results show it: app, init, native sidecar, or ephemeral debug container. */
+export type ContainerRole = 'app' | 'init' | 'sidecar' | 'ephemeral';
+
+export function containerRole(c: Pick<ContainerRecord, 'type' | 'sidecar'>): ContainerRole {
+  if (c.type === 'ephemeral') return 'ephemeral';
+  if (c.type === 'init') return c.sidecar ? 'sidecar' : 'init';
+  return 'app';
+}
 
 /** A pod as the index keeps it: small, JSON-serialisable, everything the queries need. */
 export type PodRecord = {
