@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { loadAll as loadYamlDocuments } from 'js-yaml';
 import { z } from 'zod';
 import { ScopeError } from './errors.ts';
+import { auditConfigSchema } from './store/audit/audit-config.ts';
 
 const clusterSchema = z
   .object({
@@ -123,6 +124,7 @@ const schema = z
       })
       .strict()
       .default({ level: 'info' }),
+    audit: auditConfigSchema,
   })
   .strict();
 
@@ -149,6 +151,9 @@ export const ENV_OVERRIDES: ReadonlyArray<{
   { env: 'SCOPE_INVENTORY_COLLECT', path: ['inventory', 'collect'], type: 'boolean' },
   { env: 'SCOPE_REDIS_SENTINEL_PASSWORD', path: ['redis', 'sentinel', 'password'] },
   { env: 'SCOPE_LOG_LEVEL', path: ['log', 'level'] },
+  { env: 'SCOPE_AUDIT_KEY', path: ['audit', 'hmacSecret'] },
+  { env: 'SCOPE_AUDIT_WITNESS_FILE', path: ['audit', 'witnessFile'] },
+  { env: 'SCOPE_AUDIT_WITNESS_CHANNEL', path: ['audit', 'witnessChannel'] },
 ];
 
 function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {

@@ -24,9 +24,11 @@ export async function freePort(): Promise<number> {
  */
 export async function startRedisServer(
   binary = process.env.REDIS_SERVER_BIN ?? 'redis-server',
+  /** `dir` + `appendonly` let a test stop the server and start it again on the same port with its data. */
+  opts: { port?: number; dir?: string; appendonly?: boolean } = {},
 ): Promise<RedisServer> {
-  const dir = await mkdtemp(join(tmpdir(), 'scope-redis-'));
-  const port = await freePort();
+  const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'scope-redis-')));
+  const port = opts.port ?? (await freePort());
   const args = [
     '--port',
     String(port),
@@ -35,7 +37,7 @@ export async function startRedisServer(
     '--save',
     '',
     '--appendonly',
-    'no',
+    opts.appendonly ? 'yes' : 'no',
     '--dir',
     dir,
   ];
@@ -77,7 +79,7 @@ export async function startRedisServer(
         child.stdin?.end();
         await exited;
       }
-      await rm(dir, { recursive: true, force: true });
+      if (opts.dir === undefined) await rm(dir, { recursive: true, force: true });
     },
   };
 }
