@@ -86,8 +86,7 @@ function buildAuditLog(
   base: RedisOptions,
 ): { log: AuditLog; close: () => Promise<void> } {
   // Only the services must refuse to start without a key; the CLI says what it cannot check instead.
-  const { key, development } =
-    processName === 'cli' ? cliAuditKey(config) : auditKey(config.audit);
+  const { key, development } = processName === 'cli' ? cliAuditKey(config) : auditKey(config.audit);
   const options: RedisOptions = {
     ...base,
     enableOfflineQueue: false,

@@ -17,6 +17,7 @@ export function commandPorts(c: Container): CommandPorts {
   return {
     status: () => buildStatus([c.commandQueue], c.syncStates),
     inventory: c.inventory,
+    audit: c.audit,
   };
 }
 

@@ -1,5 +1,7 @@
+import type { AuditReader, StoredAuditEntry } from '../domain/audit/chain.ts';
 import type { Command } from '../domain/command.ts';
 import type { DigestReport, ImageReport, WhereReport } from '../domain/inventory/fleet-report.ts';
+import { UserFacingError } from '../errors.ts';
 import { digestQuery, type InventoryReader, imageQuery, whereQuery } from './inventory-queries.ts';
 import type { StatusReport } from './status.ts';
 
@@ -9,12 +11,15 @@ export type CommandResult =
   | { kind: 'status'; report: StatusReport }
   | { kind: 'digest'; report: DigestReport }
   | { kind: 'image'; report: ImageReport }
-  | { kind: 'where'; report: WhereReport };
+  | { kind: 'where'; report: WhereReport }
+  | { kind: 'log'; entries: StoredAuditEntry[]; unreadable: string[] };
 
 /** What command jobs need from the outside world; built by the container, replaced by nothing in tests. */
 export type CommandPorts = {
   status: () => Promise<StatusReport>;
   inventory: InventoryReader;
+  /** The audit trail, for `log`; absent where there is none (CLI --live). */
+  audit?: AuditReader;
   now?: () => Date;
 };
 
@@ -36,6 +41,14 @@ export async function runCommand(
       return { kind: 'image', report: await imageQuery(ports.inventory, cmd.query, now(ports)) };
     case 'where':
       return { kind: 'where', report: await whereQuery(ports.inventory, cmd.target, now(ports)) };
+    case 'log': {
+      if (!ports.audit)
+        throw new UserFacingError(
+          'BAD_INPUT',
+          'the audit trail is in Redis; `log` does not work with --live',
+        );
+      return { kind: 'log', ...(await ports.audit.read(cmd.count)) };
+    }
   }
 }
 

@@ -12,7 +12,13 @@ import { testRedis } from '../support/redis.ts';
 const KEY = 'test-audit-key-0123456789abcdef0123456789abcdef';
 
 function entry(n: number, kind: AuditEntry['kind'] = 'request'): AuditEntry {
-  return { kind, actor: `U00${n}`, channel: 'C0INCIDENT', command: `digest sha256:${n}`, correlationId: `c${n}` };
+  return {
+    kind,
+    actor: `U00${n}`,
+    channel: 'C0INCIDENT',
+    command: `digest sha256:${n}`,
+    correlationId: `c${n}`,
+  };
 }
 
 let dir: string;
@@ -100,7 +106,11 @@ describe('keyed audit chain', () => {
     const rows = await t.rows();
     await t.redis.xdel(t.stream, (rows[2] as RawRow)[0]);
     const report = await t.audit.check(await t.witness());
-    expect(report.firstBad).toMatchObject({ id: (rows[3] as RawRow)[0], position: 3, reason: 'missing-before' });
+    expect(report.firstBad).toMatchObject({
+      id: (rows[3] as RawRow)[0],
+      position: 3,
+      reason: 'missing-before',
+    });
     expect(report.firstBad?.message).toMatch(/claims position #4: 1 entry before it was removed or moved/);
   });
 
@@ -164,7 +174,18 @@ describe('keyed audit chain', () => {
 
   it('validates entries read back: a planted malformed entry is skipped, counted and named', async () => {
     const t = await fiveEntries('malformed');
-    await t.redis.xadd(t.stream, '*', 'entry', '{"kind":"request","actor":{"x":1}}', 'prev', '', 'hash', 'zz', 'kid', 'k');
+    await t.redis.xadd(
+      t.stream,
+      '*',
+      'entry',
+      '{"kind":"request","actor":{"x":1}}',
+      'prev',
+      '',
+      'hash',
+      'zz',
+      'kid',
+      'k',
+    );
     const { entries, unreadable } = await t.audit.read(10);
     expect(entries).toHaveLength(5);
     expect(unreadable).toHaveLength(1);

@@ -131,7 +131,10 @@ describe('audit append while Redis is down', () => {
   it('an invalid /scope command is answered while Redis is down (the audit write does not block it)', async () => {
     await stop();
     const c = buildContainer(
-      parseConfig({ redis: { url: `redis://127.0.0.1:${port}`, prefix: '{outage3}' }, log: { level: 'silent' } }),
+      parseConfig({
+        redis: { url: `redis://127.0.0.1:${port}`, prefix: '{outage3}' },
+        log: { level: 'silent' },
+      }),
       'bot',
     );
     const reply = await handleScopeCommand(

@@ -93,14 +93,17 @@ export function fieldValue(fields: string[], name: string): string | undefined {
 }
 
 /** Validates one row read back from Redis; returns the entry or why it is unreadable. */
-export function parseRow([id, fields]: RawRow): { entry: StoredAuditEntry; body: string } | { error: string } {
+export function parseRow([id, fields]: RawRow):
+  | { entry: StoredAuditEntry; body: string }
+  | { error: string } {
   const body = fieldValue(fields, 'entry');
   const prev = fieldValue(fields, 'prev');
   const hash = fieldValue(fields, 'hash');
   const kid = fieldValue(fields, 'kid');
   if (body === undefined || prev === undefined || hash === undefined || kid === undefined)
     return { error: 'missing fields (entry, prev, hash, kid)' };
-  if (!HEX64.test(hash) || !(prev === '' || HEX64.test(prev))) return { error: 'hash or prev is not SHA-256 hex' };
+  if (!HEX64.test(hash) || !(prev === '' || HEX64.test(prev)))
+    return { error: 'hash or prev is not SHA-256 hex' };
   let json: unknown;
   try {
     json = JSON.parse(body);
@@ -169,7 +172,12 @@ export class ChainVerifier {
     const position = this.#seq;
     const parsed = parseRow(row);
     if ('error' in parsed) {
-      this.#fail({ id: row[0], position, reason: 'malformed', message: `entry ${row[0]} is unreadable: ${parsed.error}` });
+      this.#fail({
+        id: row[0],
+        position,
+        reason: 'malformed',
+        message: `entry ${row[0]} is unreadable: ${parsed.error}`,
+      });
       this.#prev = fieldValue(row[1], 'hash') ?? '';
       return;
     }
@@ -264,3 +272,8 @@ function describeHead(stored: string): string {
   const [seq] = stored.split(':');
   return /^\d+$/.test(seq ?? '') ? `entry #${seq}` : `"${stored.slice(0, 20)}"`;
 }
+
+/** What `/scope log` reads: the most recent entries, validated; unreadable rows by id. */
+export type AuditReader = {
+  read(count: number): Promise<{ entries: StoredAuditEntry[]; unreadable: string[] }>;
+};

@@ -14,6 +14,7 @@ import {
   type VerifyReport,
   type WitnessRecord,
 } from '../../domain/audit/chain.ts';
+import { ScopeError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 
 export type { AuditEntry, StoredAuditEntry };
@@ -123,7 +124,11 @@ export class AuditLog {
     if (this.#queue.length >= this.#bufferMax) {
       this.#overflowed++;
       this.#log?.fatal(
-        { lost: summary(entry, now.toISOString()), buffered: this.#queue.length, lostSoFar: this.#overflowed },
+        {
+          lost: summary(entry, now.toISOString()),
+          buffered: this.#queue.length,
+          lostSoFar: this.#overflowed,
+        },
         'AUDIT ENTRY LOST: the audit buffer is full and Redis is not answering',
       );
       return uid;
@@ -156,9 +161,28 @@ export class AuditLog {
     });
   }
 
+  /** Waits (bounded) for the connection; reads fail fast instead of hanging when Redis is away. */
+  async connected(timeoutMs = 3000): Promise<void> {
+    const r = this.#redis;
+    if (r.status === 'ready') return;
+    if (r.status === 'wait') r.connect().catch(() => {});
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => {
+        r.off('ready', onReady);
+        reject(new ScopeError('UPSTREAM_UNAVAILABLE', `Redis did not answer within ${timeoutMs / 1000} s`));
+      }, timeoutMs);
+      const onReady = () => {
+        clearTimeout(t);
+        resolve();
+      };
+      r.once('ready', onReady);
+    });
+  }
+
   /** The most recent entries, oldest first; entries that fail validation are skipped and counted. */
   async read(count = 50): Promise<{ entries: StoredAuditEntry[]; unreadable: string[] }> {
     await this.flush(2000);
+    await this.connected();
     const rows = (await this.#redis.xrevrange(this.#stream, '+', '-', 'COUNT', count)) as RawRow[];
     const entries: StoredAuditEntry[] = [];
     const unreadable: string[] = [];
@@ -176,6 +200,7 @@ export class AuditLog {
 
   /** Entries from `since` (inclusive) on, oldest first, paged; unreadable rows are reported as such. */
   async *export(since?: Date): AsyncGenerator<{ entry: StoredAuditEntry } | { id: string; error: string }> {
+    await this.connected();
     let start = since ? `${since.getTime()}-0` : '-';
     for (;;) {
       const rows = (await this.#redis.xrange(this.#stream, start, '+', 'COUNT', 500)) as RawRow[];
@@ -191,6 +216,7 @@ export class AuditLog {
   /** Checks the whole chain with the key, the head pointer, and the witness records given. */
   async check(witness: WitnessRecord[] = []): Promise<VerifyReport> {
     await this.flush(2000);
+    await this.connected();
     const v = new ChainVerifier(
       this.#key,
       witness.map((w) => w.seq),
@@ -276,7 +302,10 @@ export class AuditLog {
         delay = 100;
         if (this.#outage) {
           this.#outage = false;
-          this.#log?.warn({ stillBuffered: this.#queue.length }, 'audit trail writable again; writing buffered entries');
+          this.#log?.warn(
+            { stillBuffered: this.#queue.length },
+            'audit trail writable again; writing buffered entries',
+          );
         }
         if (this.#queue.length === 0 && this.#overflowed > 0) this.#reportOverflow();
       } catch (err) {
@@ -327,7 +356,9 @@ export class AuditLog {
       const [seqText, prev = ''] = head === '' ? ['0', ''] : head.split(':');
       const seq = Number(seqText) + 1;
       if (!Number.isSafeInteger(seq) || (head !== '' && !/^[0-9a-f]{64}$/.test(prev)))
-        throw new Error(`the audit head pointer in Redis is unreadable ("${head.slice(0, 20)}"); run scope cli audit-log verify`);
+        throw new Error(
+          `the audit head pointer in Redis is unreadable ("${head.slice(0, 20)}"); run scope cli audit-log verify`,
+        );
       const body = JSON.stringify({ ...p.entry, seq, at: p.at, uid: p.uid });
       const hash = chainHash(this.#key, prev, body);
       const next = `${seq}:${hash}`;
@@ -357,7 +388,8 @@ export class AuditLog {
     const rows = (await this.#redis.xrevrange(this.#stream, '+', '-', 'COUNT', 50)) as RawRow[];
     for (const row of rows) {
       const r = parseRow(row);
-      if (!('error' in r) && r.entry.uid === uid) return { seq: r.entry.seq, hash: r.entry.hash, id: r.entry.id, at: r.entry.at };
+      if (!('error' in r) && r.entry.uid === uid)
+        return { seq: r.entry.seq, hash: r.entry.hash, id: r.entry.id, at: r.entry.at };
     }
     return undefined;
   }

@@ -29,7 +29,9 @@ export class FileWitness implements AuditWitness {
 }
 
 /** Reads a witness file; malformed lines are counted, never trusted. */
-export async function readWitnessFile(path: string): Promise<{ records: WitnessRecord[]; unreadable: number }> {
+export async function readWitnessFile(
+  path: string,
+): Promise<{ records: WitnessRecord[]; unreadable: number }> {
   const text = await readFile(path, 'utf8');
   const records: WitnessRecord[] = [];
   let unreadable = 0;
