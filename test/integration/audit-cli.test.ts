@@ -38,14 +38,10 @@ async function trail(name: string, n: number) {
     await c.audit.flush();
   }
   const cli = async (...argv: string[]) => {
-    let out = '';
-    let err = '';
-    const code = await runAuditLogCli(
-      argv,
-      { out: (s) => void (out += s), err: (s) => void (err += s) },
-      env,
-    );
-    return { code, out, err };
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runAuditLogCli(argv, { out: (s) => out.push(s), err: (s) => err.push(s) }, env);
+    return { code, out: out.join(''), err: err.join('') };
   };
   return { c, cli, env, stream: `${prefix}:audit` };
 }
@@ -134,17 +130,17 @@ describe('scope cli audit-log', () => {
   it('fails within seconds with a clear message when Redis is unreachable', async () => {
     const file = join(dir, 'down.yaml');
     await writeFile(file, dump({ redis: { url: 'redis://127.0.0.1:1', prefix: '{down}' } }));
-    let out = '';
+    const chunks: string[] = [];
     const code = await runAuditLogCli(
       ['verify', '--json'],
-      { out: (s) => void (out += s), err: () => {} },
+      { out: (s) => chunks.push(s), err: () => {} },
       {
         SCOPE_CONFIG: file,
         SCOPE_AUDIT_KEY: KEY,
       },
     );
     expect(code).toBe(EXIT.unavailable);
-    expect(JSON.parse(out)).toMatchObject({ ok: false, error: { code: 'UPSTREAM_UNAVAILABLE' } });
+    expect(JSON.parse(chunks.join(''))).toMatchObject({ ok: false, error: { code: 'UPSTREAM_UNAVAILABLE' } });
   });
 });
 
