@@ -201,10 +201,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, file = env.SCOP
       if (docs.length > 1) throw new Error('expected a single document in the stream, but found more');
       raw = (docs[0] as Record<string, unknown> | null | undefined) ?? {};
     } catch (err) {
-      throw new ScopeError(
-        'CONFIG_INVALID',
-        `config file ${file} is not valid YAML: ${(err as Error).message}`,
-      );
+      throw new ScopeError('CONFIG_INVALID', `config file ${file} is not valid YAML: ${yamlReason(err)}`);
     }
     if (typeof raw !== 'object' || Array.isArray(raw)) {
       throw new ScopeError('CONFIG_INVALID', `config file ${file} must hold a YAML mapping at the top level`);
@@ -227,6 +224,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, file = env.SCOP
     setPath(raw, o.path, value);
   }
   return parseConfig(raw, file ? `config file ${file}` : 'configuration');
+}
+
+/**
+ * js-yaml's message carries a code frame with the lines around the error, which may hold tokens and secrets:
+ * keep only the reason and the position.
+ */
+function yamlReason(err: unknown): string {
+  const e = err as { name?: unknown; reason?: unknown; mark?: { line?: unknown; column?: unknown } };
+  if (e.name !== 'YAMLException') return (err as Error).message;
+  const reason = typeof e.reason === 'string' ? e.reason.slice(0, 200) : 'syntax error';
+  const line = typeof e.mark?.line === 'number' ? e.mark.line + 1 : undefined;
+  const column = typeof e.mark?.column === 'number' ? e.mark.column + 1 : undefined;
+  return line === undefined ? reason : `${reason} at line ${line}, column ${column}`;
 }
 
 function parseBoolean(name: string, v: string): boolean {
