@@ -249,7 +249,9 @@ describe('secrets in output', () => {
       message: 'auth failed for xoxp…[redacted]',
       cause: { type: 'Error', message: 'connect ECONNREFUSED redis://default:[redacted]@redis:6379' },
     });
-    expect(String((line?.error as { stack?: string } | undefined)?.stack)).toContain('auth failed for xoxp…[redacted]');
+    expect(String((line?.error as { stack?: string } | undefined)?.stack)).toContain(
+      'auth failed for xoxp…[redacted]',
+    );
     expect(line?.detail).toMatchObject({
       failure: { type: 'TypeError', message: 'p.containers.filter is not a function' },
     });
