@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { loadAll as loadYamlDocuments } from 'js-yaml';
 import { z } from 'zod';
 import { ScopeError } from './errors.ts';
+import { redisSentinelSchema, redisTlsSchema } from './redis-connection.ts';
 import { auditConfigSchema } from './store/audit/audit-config.ts';
 
 const clusterSchema = z
@@ -41,14 +42,10 @@ const schema = z
     redis: z
       .object({
         url: z.string().default('redis://127.0.0.1:6379'),
-        sentinel: z
-          .object({
-            name: z.string(),
-            sentinels: z.array(z.object({ host: z.string(), port: z.number().int() }).strict()).min(1),
-            password: z.string().optional(),
-          })
-          .strict()
-          .optional(),
+        username: z.string().min(1).optional(),
+        password: z.string().optional(),
+        tls: redisTlsSchema.optional(),
+        sentinel: redisSentinelSchema.optional(),
         prefix: z
           .string()
           .regex(/^\{[A-Za-z0-9_-]+\}$/, 'a Redis Cluster hash tag such as "{scope}"')
@@ -150,6 +147,9 @@ export const ENV_OVERRIDES: ReadonlyArray<{
   { env: 'SCOPE_HTTP_PORT', path: ['http', 'port'], type: 'number' },
   { env: 'SCOPE_INVENTORY_COLLECT', path: ['inventory', 'collect'], type: 'boolean' },
   { env: 'SCOPE_REDIS_SENTINEL_PASSWORD', path: ['redis', 'sentinel', 'password'] },
+  { env: 'SCOPE_REDIS_SENTINEL_USERNAME', path: ['redis', 'sentinel', 'username'] },
+  { env: 'SCOPE_REDIS_USERNAME', path: ['redis', 'username'] },
+  { env: 'SCOPE_REDIS_PASSWORD', path: ['redis', 'password'] },
   { env: 'SCOPE_LOG_LEVEL', path: ['log', 'level'] },
   { env: 'SCOPE_AUDIT_KEY', path: ['audit', 'hmacSecret'] },
   { env: 'SCOPE_AUDIT_WITNESS_FILE', path: ['audit', 'witnessFile'] },

@@ -5,6 +5,7 @@ import { COMMAND_QUEUE, type CommandJobData } from './jobs/definitions.ts';
 import type { SyncStateReader } from './jobs/status.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMetrics, type Metrics } from './observability.ts';
+import { redisConnectionOptions } from './redis-connection.ts';
 import { auditKey } from './store/audit/audit-config.ts';
 import { AuditLog } from './store/audit/audit-log.ts';
 import { FileWitness } from './store/audit/file-witness.ts';
@@ -27,18 +28,7 @@ export type Container = {
 
 export function redisOptions(config: Config): { url?: string; options: RedisOptions } {
   const base: RedisOptions = { maxRetriesPerRequest: null, enableReadyCheck: true, connectionName: 'scope' };
-  const s = config.redis.sentinel;
-  if (s) {
-    return {
-      options: {
-        ...base,
-        sentinels: s.sentinels,
-        name: s.name,
-        ...(s.password ? { password: s.password, sentinelPassword: s.password } : {}),
-      },
-    };
-  }
-  return { url: config.redis.url, options: base };
+  return redisConnectionOptions(config.redis, base);
 }
 
 export function buildContainer(
