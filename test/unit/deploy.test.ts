@@ -32,9 +32,23 @@ const compose = () =>
     networks: Record<string, { internal?: boolean }>;
   };
 
-function kustomize(): Array<Record<string, any>> {
+type Container = { image: string; env: Array<{ name: string; value?: string }> };
+type PodSpec = {
+  automountServiceAccountToken?: boolean;
+  serviceAccountName?: string;
+  volumes?: unknown[];
+  containers: Container[];
+};
+type K8sObject = {
+  kind: string;
+  metadata: { name: string };
+  spec: { template: { spec: PodSpec } };
+  rules?: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }>;
+};
+
+function kustomize(): K8sObject[] {
   const out = execFileSync('kubectl', ['kustomize', join(root, 'deploy/kubernetes')], { encoding: 'utf8' });
-  return loadAll(out) as Array<Record<string, any>>;
+  return loadAll(out) as K8sObject[];
 }
 
 describe('images pinned by digest', () => {
@@ -53,7 +67,7 @@ describe('images pinned by digest', () => {
   it('Kubernetes manifests render with every container image pinned by digest', () => {
     const containers = kustomize()
       .filter((o) => o.kind === 'Deployment')
-      .flatMap((d) => d.spec.template.spec.containers as Array<{ image: string }>);
+      .flatMap((d) => d.spec.template.spec.containers);
     expect(containers.length).toBeGreaterThan(0);
     for (const c of containers) expect(c.image).toMatch(DIGEST);
   });
@@ -120,9 +134,11 @@ describe('docker-compose defaults', () => {
 describe('Kubernetes manifests', () => {
   it('RBAC grants exactly what the collector calls: pods list/watch, replicasets and jobs list', () => {
     const role = kustomize().find((o) => o.kind === 'ClusterRole' && o.metadata.name === 'scope-reader');
-    const rules = (role?.rules as Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }>).map(
-      (r) => [r.apiGroups.join(), r.resources.join(), [...r.verbs].sort().join()],
-    );
+    const rules = (role?.rules ?? []).map((r) => [
+      r.apiGroups.join(),
+      r.resources.join(),
+      [...r.verbs].sort().join(),
+    ]);
     expect(rules).toEqual([
       ['', 'pods', 'list,watch'],
       ['apps', 'replicasets', 'list'],
@@ -137,15 +153,12 @@ describe('Kubernetes manifests', () => {
   it('runs the collector as its own Deployment; command workers hold no cluster credentials', () => {
     const objs = kustomize();
     const dep = (name: string) => objs.find((o) => o.kind === 'Deployment' && o.metadata.name === name);
-    const worker = dep('scope-worker');
-    const collector = dep('scope-collector');
+    const worker = dep('scope-worker') as K8sObject;
+    const collector = dep('scope-collector') as K8sObject;
     expect(collector).toBeDefined();
-    const env = (d: any) =>
+    const env = (d: K8sObject | undefined) =>
       Object.fromEntries(
-        (d.spec.template.spec.containers[0].env as Array<{ name: string; value?: string }>).map((e) => [
-          e.name,
-          e.value ?? 'secret',
-        ]),
+        (d?.spec.template.spec.containers[0]?.env ?? []).map((e) => [e.name, e.value ?? 'secret']),
       );
     expect(worker.spec.template.spec.automountServiceAccountToken).toBe(false);
     expect(JSON.stringify(worker.spec.template.spec.volumes)).not.toMatch(/kubeconfig/);
