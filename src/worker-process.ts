@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { WebClient } from '@slack/web-api';
 import { FleetCollector } from './adapters/kubernetes/collector.ts';
+import { SlackWitness } from './adapters/slack/audit-witness.ts';
 import { SlackNotifier } from './adapters/slack/notifier.ts';
 import type { Container } from './container.ts';
 import { ScopeError } from './errors.ts';
@@ -142,7 +143,10 @@ export function startCollectorThread(c: Container): { ready: Promise<void>; stop
 
 /** Starts everything a worker process runs; `stop()` drains it. */
 export async function startWorkerProcess(c: Container): Promise<{ stop: () => Promise<void> }> {
-  const notifier = new SlackNotifier(slackClient(c), c.redis, c.config.redis.prefix, c.log);
+  const client = slackClient(c);
+  const notifier = new SlackNotifier(client, c.redis, c.config.redis.prefix, c.log);
+  const witnessChannel = c.config.audit.witnessChannel;
+  if (witnessChannel) c.audit.addWitness(new SlackWitness((a) => client.chat.postMessage(a), witnessChannel));
   const worker = startCommandWorker(c, { notifier, ports: commandPorts(c) });
   c.log.info({ concurrency: c.config.worker.concurrency }, 'command worker started');
   const collector =

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { SlackWitness } from '../../src/adapters/slack/audit-witness.ts';
 import { type AuditEntry, chainHash, fieldValue, keyId, type RawRow } from '../../src/domain/audit/chain.ts';
 import { auditKey } from '../../src/store/audit/audit-config.ts';
 import { AuditLog } from '../../src/store/audit/audit-log.ts';
@@ -214,6 +215,38 @@ describe('keyed audit chain', () => {
     const records = await t.witness();
     expect(records.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5]);
     expect(await readFile(join(dir, 'witness.jsonl'), 'utf8')).not.toContain(KEY);
+  });
+});
+
+describe('Slack witness', () => {
+  it('posts the head after an action (not after plain writes), and a posted head verifies', async () => {
+    const { url, prefix } = testRedis();
+    const redis = new Redis(url, { maxRetriesPerRequest: 1 });
+    const posts: Array<{ channel: string; text: string }> = [];
+    const audit = new AuditLog(redis, prefix, {
+      key: KEY,
+      witnesses: [new SlackWitness(async (a) => posts.push(a), 'C0AUDIT')],
+    });
+    opened.push({ audit, redis });
+    await audit.append(entry(1));
+    expect(await audit.flush()).toBe(true);
+    expect(posts).toHaveLength(0);
+    await audit.append(entry(2, 'action'));
+    expect(await audit.flush()).toBe(true);
+    expect(posts).toHaveLength(1);
+    expect(posts[0]?.channel).toBe('C0AUDIT');
+    const m = /entry #(\d+) \((\S+), (\S+)\) hmac-sha256 ([0-9a-f]{64})/.exec(posts[0]?.text ?? '');
+    expect(m?.[1]).toBe('2');
+    const record = {
+      seq: Number(m?.[1]),
+      hash: m?.[4] as string,
+      id: m?.[2] as string,
+      at: m?.[3] as string,
+      witnessedAt: 'slack',
+      source: 'audit channel',
+    };
+    expect((await audit.check([record])).witness.state).toBe('agrees');
+    expect((await audit.check([{ ...record, hash: 'f'.repeat(64) }])).witness.state).toBe('diverges');
   });
 });
 
