@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { dump } from 'js-yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT, runAuditLogCli } from '../../src/cli/audit-log.ts';
+import { runCli } from '../../src/cli.ts';
 import { loadConfig } from '../../src/config.ts';
 import { buildContainer } from '../../src/container.ts';
 import { fieldValue, type RawRow } from '../../src/domain/audit/chain.ts';
@@ -141,6 +142,37 @@ describe('scope cli audit-log', () => {
     );
     expect(code).toBe(EXIT.unavailable);
     expect(JSON.parse(chunks.join(''))).toMatchObject({ ok: false, error: { code: 'UPSTREAM_UNAVAILABLE' } });
+  });
+});
+
+describe('scope cli log', () => {
+  it('prints the recent entries (terminal and --json), the CLI twin of /scope log', async () => {
+    const t = await trail('clilog', 3);
+    const saved = { ...process.env };
+    const printed: string[] = [];
+    const original = console.log;
+    console.log = (...a: unknown[]) => void printed.push(a.map(String).join(' '));
+    try {
+      Object.assign(process.env, t.env, { SCOPE_LOG_LEVEL: 'silent' });
+      expect(await runCli(['log', '2'])).toBe(0);
+      expect(printed.join('\n')).toMatch(/Audit trail: last 2 entries/);
+      expect(printed.join('\n')).toContain('status 3');
+      expect(printed.join('\n')).not.toContain('status 1');
+      printed.length = 0;
+      expect(await runCli(['log', '5', '--json'])).toBe(0);
+      const out = JSON.parse(printed.join('\n'));
+      expect(out).toMatchObject({
+        schema: 'scope.cli/v1',
+        ok: true,
+        result: { kind: 'log', unreadable: [] },
+      });
+      expect(out.result.entries.map((e: { seq: number }) => e.seq)).toEqual([1, 2, 3]);
+    } finally {
+      console.log = original;
+      for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+      Object.assign(process.env, saved);
+      await t.c.close();
+    }
   });
 });
 
