@@ -89,10 +89,9 @@ export function redisConnectionOptions(
         ...auth,
         ...(s.username ? { sentinelUsername: s.username } : {}),
         ...(s.password ? { sentinelPassword: s.password } : {}),
-        ...tls,
-        ...(s.tls
-          ? { enableTLSForSentinelMode: true, sentinelTLS: tlsOptions(s.tls, read, 'redis.sentinel.tls') }
-          : {}),
+        // ioredis applies `tls` to the data nodes in Sentinel mode only with enableTLSForSentinelMode.
+        ...(r.tls ? { ...tls, enableTLSForSentinelMode: true } : {}),
+        ...(s.tls ? { sentinelTLS: tlsOptions(s.tls, read, 'redis.sentinel.tls') } : {}),
       },
     };
   }

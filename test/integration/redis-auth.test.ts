@@ -250,6 +250,18 @@ describe('redisConnectionOptions', () => {
     expect(String(options.sentinelTLS?.cert)).toBe('pem:/c.pem');
   });
 
+  it('TLS to the Sentinels only does not switch the data nodes to TLS, and the reverse', () => {
+    const sentinelOnly = config({ sentinel: { name: 'm', sentinels: [{ host: 's', port: 1 }], tls: {} } });
+    const a = redisConnectionOptions(sentinelOnly.redis, {}, read).options;
+    expect(a.sentinelTLS).toBeDefined();
+    expect(a.tls).toBeUndefined();
+    expect(a.enableTLSForSentinelMode).toBeUndefined();
+    const dataOnly = config({ tls: {}, sentinel: { name: 'm', sentinels: [{ host: 's', port: 1 }] } });
+    const b = redisConnectionOptions(dataOnly.redis, {}, read).options;
+    expect(b).toMatchObject({ enableTLSForSentinelMode: true, tls: { rejectUnauthorized: true } });
+    expect(b.sentinelTLS).toBeUndefined();
+  });
+
   it('keeps the old meaning of sentinel.password (also the data nodes) when redis.password is not set', () => {
     const cfg = config({ sentinel: { name: 'm', sentinels: [{ host: 's', port: 1 }], password: 'both' } });
     expect(redisConnectionOptions(cfg.redis, {}, read).options).toMatchObject({
