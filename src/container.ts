@@ -36,6 +36,8 @@ export function buildContainer(
   processName: 'bot' | 'worker' | 'cli' | 'demo',
   log?: Logger,
 ): Container {
+  // Before any connection is opened: a missing audit key must stop start-up cleanly, not leave sockets behind.
+  const key = processName === 'cli' ? cliAuditKey(config) : auditKey(config.audit);
   const logger = log ?? createLogger(config.log.level, processName);
   const { url, options } = redisOptions(config);
   const connect = () => (url ? new Redis(url, options) : new Redis(options));
@@ -45,7 +47,7 @@ export function buildContainer(
   const commandQueue = new Queue<CommandJobData>(COMMAND_QUEUE, { connection: redis, prefix });
   commandQueue.on('error', (err) => logger.warn({ err }, 'command queue error'));
   const inventory = new InventoryStore(redis, prefix, config);
-  const audit = buildAuditLog(config, processName, logger, url, options);
+  const audit = buildAuditLog(config, processName, logger, url, options, key);
   return {
     config,
     log: logger,
@@ -74,9 +76,8 @@ function buildAuditLog(
   log: Logger,
   url: string | undefined,
   base: RedisOptions,
+  { key, development }: { key: string; development: boolean },
 ): { log: AuditLog; close: () => Promise<void> } {
-  // Only the services must refuse to start without a key; the CLI says what it cannot check instead.
-  const { key, development } = processName === 'cli' ? cliAuditKey(config) : auditKey(config.audit);
   const options: RedisOptions = {
     ...base,
     enableOfflineQueue: false,
@@ -104,6 +105,7 @@ function buildAuditLog(
   };
 }
 
+/** Only the services must refuse to start without a key; the CLI says what it cannot check instead. */
 function cliAuditKey(config: Config): { key: string; development: boolean } {
   try {
     return auditKey(config.audit);

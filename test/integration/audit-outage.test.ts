@@ -128,6 +128,25 @@ describe('audit append while Redis is down', () => {
     expect(parsed.lost.map((l) => l.correlationId)).toEqual(['lost-1', 'lost-2', 'lost-3']);
   });
 
+  it('a production worker without SCOPE_AUDIT_KEY stops at start with a clear message (exit 78)', async () => {
+    const main = join(import.meta.dirname, '../../src/main.ts');
+    const err = await run(process.execPath, [main, 'worker'], {
+      timeout: 15_000,
+      env: {
+        PATH: process.env.PATH ?? '',
+        NODE_ENV: 'production',
+        SCOPE_REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
+        SCOPE_SLACK_BOT_TOKEN: 'xoxb-1-2-3',
+      },
+    }).then(
+      () => undefined,
+      (e: { code?: number; stderr?: string; killed?: boolean }) => e,
+    );
+    expect(err?.killed).toBe(false);
+    expect(err?.code).toBe(78);
+    expect(err?.stderr).toMatch(/^scope: the audit trail needs an HMAC key: set SCOPE_AUDIT_KEY/);
+  });
+
   it('an invalid /scope command is answered while Redis is down (the audit write does not block it)', async () => {
     await stop();
     const c = buildContainer(
