@@ -118,7 +118,7 @@ describe('audit append while Redis is down', () => {
     const child = await run(
       process.execPath,
       [join(import.meta.dirname, '../support/audit-child.ts'), `redis://127.0.0.1:${deadPort}`, '{dead}'],
-      { timeout: 15_000 },
+      { timeout: 60_000 },
     );
     expect(child.stdout).toContain('appended 3');
     const line = child.stderr.split('\n').find((l) => l.includes('AUDIT ENTRIES LOST'));
@@ -126,12 +126,13 @@ describe('audit append while Redis is down', () => {
     const parsed = JSON.parse(line as string) as { level: number; lost: Array<{ correlationId: string }> };
     expect(parsed.level).toBe(60);
     expect(parsed.lost.map((l) => l.correlationId)).toEqual(['lost-1', 'lost-2', 'lost-3']);
-  });
+  }, 90_000);
 
   it('a production worker without SCOPE_AUDIT_KEY stops at start with a clear message (exit 78)', async () => {
     const main = join(import.meta.dirname, '../../src/main.ts');
+    // Generous: module loading alone takes seconds on a loaded CI machine; a hang is what must not pass.
     const err = await run(process.execPath, [main, 'worker'], {
-      timeout: 15_000,
+      timeout: 60_000,
       env: {
         PATH: process.env.PATH ?? '',
         NODE_ENV: 'production',
@@ -145,7 +146,7 @@ describe('audit append while Redis is down', () => {
     expect(err?.killed).toBe(false);
     expect(err?.code).toBe(78);
     expect(err?.stderr).toMatch(/^scope: the audit trail needs an HMAC key: set SCOPE_AUDIT_KEY/);
-  });
+  }, 90_000);
 
   it('an invalid /scope command is answered while Redis is down (the audit write does not block it)', async () => {
     await stop();
