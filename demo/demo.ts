@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -89,6 +90,7 @@ export async function runDemo(argv: string[]): Promise<number> {
     access: { allowedChannels: [CHANNEL] },
     worker: { concurrency: 4, attempts: 3, backoffMs: 200 },
     log: { level: 'info' },
+    audit: { hmacSecret: randomBytes(32).toString('hex'), witnessFile: join(dir, 'audit-witness.jsonl') },
   });
   const log = createLogger('info', 'demo', pino.destination({ dest: logFile, sync: false }));
   const c = buildContainer(config, 'demo', log);

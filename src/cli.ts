@@ -14,6 +14,8 @@ Runs a /scope command directly against the configured Redis index and prints the
   scope cli where prod-eu/payments     what a workload runs and ran
   scope cli status                     queue, workers, cluster sync health
   scope cli guardrails [cluster]       whether signature enforcement exists and blocks, per namespace (live)
+  scope cli log [n]                    the last n audit entries
+  scope cli audit-log verify|export    check the keyed audit chain; export it as JSON lines
 Options:
   --json   stable machine-readable output ({"schema":"scope.cli/v1","ok":true,"completeness":…,"result":…}
            or "ok":false with "error")
@@ -58,7 +60,8 @@ export function cliSyntax(text: string): string {
 
 /** Completeness of any result: inventory answers and status carry it; help is always complete. */
 export function completenessOf(result: CommandResult): Completeness {
-  return result.kind === 'help' ? 'complete' : result.report.completeness;
+  if (result.kind === 'help' || result.kind === 'log') return 'complete';
+  return result.report.completeness;
 }
 
 type Parsed = { json: boolean; live: boolean; help: boolean; positionals: string[] };
@@ -93,6 +96,7 @@ function parseCliArgs(argv: string[]): Parsed {
 }
 
 export async function runCli(argv: string[]): Promise<number> {
+  if (argv[0] === 'audit-log') return (await import('./cli/audit-log.ts')).runAuditLogCli(argv.slice(1));
   const wantsJson = argv.includes('--json');
   const print = (out: CliJson) => console.log(JSON.stringify(out, null, 2));
   const fail = (code: string, message: string, hint?: string) => {
@@ -133,7 +137,7 @@ export async function runCli(argv: string[]): Promise<number> {
           ? await guardrailPorts(config)
           : args.live
             ? await livePorts(config)
-            : await indexPorts(config, cmd.name === 'status');
+            : await indexPorts(config, cmd.name === 'status' || cmd.name === 'log');
     close = ports.close;
     const { runCommand } = await import('./jobs/run-command.ts');
     const result = await runCommand(cmd, ports);
@@ -219,6 +223,7 @@ async function indexPorts(config: Config, status: boolean): Promise<ClosablePort
     return {
       status: () => buildStatus([c.commandQueue], c.syncStates),
       inventory: c.inventory,
+      audit: c.audit,
       close: c.close,
     };
   }

@@ -3,6 +3,8 @@ import { loadAll as loadYamlDocuments } from 'js-yaml';
 import { z } from 'zod';
 import { apiUrlProblem, DEFAULT_RESPONSE_URL_HOSTS } from './domain/slack/urls.ts';
 import { ScopeError } from './errors.ts';
+import { redisSentinelSchema, redisTlsSchema } from './redis-connection.ts';
+import { auditConfigSchema } from './store/audit/audit-config.ts';
 
 const clusterSchema = z
   .object({
@@ -60,14 +62,10 @@ const schema = z
     redis: z
       .object({
         url: z.string().default('redis://127.0.0.1:6379'),
-        sentinel: z
-          .object({
-            name: z.string(),
-            sentinels: z.array(z.object({ host: z.string(), port: z.number().int() }).strict()).min(1),
-            password: z.string().optional(),
-          })
-          .strict()
-          .optional(),
+        username: z.string().min(1).optional(),
+        password: z.string().optional(),
+        tls: redisTlsSchema.optional(),
+        sentinel: redisSentinelSchema.optional(),
         prefix: z
           .string()
           .regex(/^\{[A-Za-z0-9_-]+\}$/, 'a Redis Cluster hash tag such as "{scope}"')
@@ -143,6 +141,7 @@ const schema = z
       })
       .strict()
       .default({ level: 'info' }),
+    audit: auditConfigSchema,
   })
   .strict();
 
@@ -169,7 +168,13 @@ export const ENV_OVERRIDES: ReadonlyArray<{
   { env: 'SCOPE_HTTP_PORT', path: ['http', 'port'], type: 'number' },
   { env: 'SCOPE_INVENTORY_COLLECT', path: ['inventory', 'collect'], type: 'boolean' },
   { env: 'SCOPE_REDIS_SENTINEL_PASSWORD', path: ['redis', 'sentinel', 'password'] },
+  { env: 'SCOPE_REDIS_SENTINEL_USERNAME', path: ['redis', 'sentinel', 'username'] },
+  { env: 'SCOPE_REDIS_USERNAME', path: ['redis', 'username'] },
+  { env: 'SCOPE_REDIS_PASSWORD', path: ['redis', 'password'] },
   { env: 'SCOPE_LOG_LEVEL', path: ['log', 'level'] },
+  { env: 'SCOPE_AUDIT_KEY', path: ['audit', 'hmacSecret'] },
+  { env: 'SCOPE_AUDIT_WITNESS_FILE', path: ['audit', 'witnessFile'] },
+  { env: 'SCOPE_AUDIT_WITNESS_CHANNEL', path: ['audit', 'witnessChannel'] },
 ];
 
 function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
@@ -217,10 +222,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, file = env.SCOP
       if (docs.length > 1) throw new Error('expected a single document in the stream, but found more');
       raw = (docs[0] as Record<string, unknown> | null | undefined) ?? {};
     } catch (err) {
-      throw new ScopeError(
-        'CONFIG_INVALID',
-        `config file ${file} is not valid YAML: ${(err as Error).message}`,
-      );
+      throw new ScopeError('CONFIG_INVALID', `config file ${file} is not valid YAML: ${yamlReason(err)}`);
     }
     if (typeof raw !== 'object' || Array.isArray(raw)) {
       throw new ScopeError('CONFIG_INVALID', `config file ${file} must hold a YAML mapping at the top level`);
@@ -243,6 +245,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, file = env.SCOP
     setPath(raw, o.path, value);
   }
   return parseConfig(raw, file ? `config file ${file}` : 'configuration');
+}
+
+/**
+ * js-yaml's message carries a code frame with the lines around the error, which may hold tokens and secrets:
+ * keep only the reason and the position.
+ */
+function yamlReason(err: unknown): string {
+  const e = err as { name?: unknown; reason?: unknown; mark?: { line?: unknown; column?: unknown } };
+  if (e.name !== 'YAMLException') return (err as Error).message;
+  const reason = typeof e.reason === 'string' ? e.reason.slice(0, 200) : 'syntax error';
+  const line = typeof e.mark?.line === 'number' ? e.mark.line + 1 : undefined;
+  const column = typeof e.mark?.column === 'number' ? e.mark.column + 1 : undefined;
+  return line === undefined ? reason : `${reason} at line ${line}, column ${column}`;
 }
 
 function parseBoolean(name: string, v: string): boolean {

@@ -5,7 +5,9 @@ import { COMMAND_QUEUE, type CommandJobData } from './jobs/definitions.ts';
 import type { SyncStateReader } from './jobs/status.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMetrics, type Metrics } from './observability.ts';
+import { auditKey } from './store/audit/audit-config.ts';
 import { AuditLog } from './store/audit/audit-log.ts';
+import { FileWitness } from './store/audit/file-witness.ts';
 import { InventoryStore } from './store/inventory/inventory-store.ts';
 import { redisOptions } from './store/redis-connection.ts';
 
@@ -36,6 +38,8 @@ export function buildContainer(
   processName: 'bot' | 'worker' | 'cli' | 'demo',
   log?: Logger,
 ): Container {
+  // Before any connection is opened: a missing audit key must stop start-up cleanly, not leave sockets behind.
+  const key = processName === 'cli' ? cliAuditKey(config) : auditKey(config.audit);
   const logger = log ?? createLogger(config.log.level, processName);
   const { url, options: base } = redisOptions(config);
   // A one-shot command must not wait forever on a Redis that stops answering mid-command.
@@ -51,6 +55,7 @@ export function buildContainer(
   const commandQueue = new Queue<CommandJobData>(COMMAND_QUEUE, { connection: commandConnection, prefix });
   commandQueue.on('error', (err) => logger.warn({ err }, 'command queue error'));
   const inventory = new InventoryStore(redis, prefix, config);
+  const audit = buildAuditLog(config, processName, logger, url, options, key);
   return {
     config,
     log: logger,
@@ -59,16 +64,65 @@ export function buildContainer(
     connect,
     commandConnection,
     commandQueue,
-    audit: new AuditLog(redis, prefix),
+    audit: audit.log,
     inventory,
     syncStates: inventory,
     close: async () => {
       // A connection that never came up is cut first, so closing the queue does not wait for it.
       for (const conn of [commandConnection, redis]) if (conn.status !== 'ready') conn.disconnect();
       await commandQueue.close().catch(() => undefined);
+      await audit.close();
       for (const conn of [commandConnection, redis]) {
         if (conn.status === 'ready') await conn.quit().catch(() => conn.disconnect());
       }
     },
   };
+}
+
+/**
+ * The audit trail gets its own connection that fails fast while Redis is away (no offline queue, a command
+ * timeout), so its background writer notices the outage and buffers instead of hanging.
+ */
+function buildAuditLog(
+  config: Config,
+  processName: 'bot' | 'worker' | 'cli' | 'demo',
+  log: Logger,
+  url: string | undefined,
+  base: RedisOptions,
+  { key, development }: { key: string; development: boolean },
+): { log: AuditLog; close: () => Promise<void> } {
+  const options: RedisOptions = {
+    ...base,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: 3000,
+    connectionName: 'scope-audit',
+  };
+  const redis = url ? new Redis(url, options) : new Redis(options);
+  redis.on('error', () => {}); // the audit writer logs outages itself, once per outage
+  const a = config.audit;
+  const auditLog = new AuditLog(redis, config.redis.prefix, {
+    key,
+    developmentKey: development && processName !== 'cli',
+    bufferMax: a.bufferMax,
+    witnesses: a.witnessFile && processName !== 'cli' ? [new FileWitness(a.witnessFile, processName)] : [],
+    witnessIntervalMs: processName === 'cli' ? 0 : a.witnessIntervalSeconds * 1000,
+    log,
+  });
+  return {
+    log: auditLog,
+    close: async () => {
+      await auditLog.close();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
+
+/** Only the services must refuse to start without a key; the CLI says what it cannot check instead. */
+function cliAuditKey(config: Config): { key: string; development: boolean } {
+  try {
+    return auditKey(config.audit);
+  } catch {
+    return auditKey({ ...config.audit, requireKey: false }, {});
+  }
 }

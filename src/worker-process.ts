@@ -5,6 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { WebClient } from '@slack/web-api';
 import { FleetCollector } from './adapters/kubernetes/collector.ts';
 import { checkFleetGuardrails } from './adapters/kubernetes/guardrails.ts';
+import { SlackWitness } from './adapters/slack/audit-witness.ts';
 import { slackLogger } from './adapters/slack/logger.ts';
 import { SlackNotifier } from './adapters/slack/notifier.ts';
 import type { Container } from './container.ts';
@@ -25,6 +26,7 @@ export function commandPorts(c: Container): CommandPorts {
         ...(only ? { only } : {}),
       }),
     clusterNames: () => c.config.clusters.map((k) => k.name),
+    audit: c.audit,
   };
 }
 
@@ -155,7 +157,10 @@ export function startCollectorThread(c: Container): { ready: Promise<void>; stop
 
 /** Starts everything a worker process runs; `stop()` drains it. */
 export async function startWorkerProcess(c: Container): Promise<{ stop: () => Promise<void> }> {
-  const notifier = slackNotifier(c);
+  const client = slackClient(c);
+  const notifier = slackNotifier(c, client);
+  const witnessChannel = c.config.audit.witnessChannel;
+  if (witnessChannel) c.audit.addWitness(new SlackWitness((a) => client.chat.postMessage(a), witnessChannel));
   const worker = startCommandWorker(c, { notifier, ports: commandPorts(c) });
   c.log.info({ concurrency: c.config.worker.concurrency }, 'command worker started');
   const collector =

@@ -17,7 +17,8 @@ export type Command =
   | { name: 'digest'; query: DigestQuery }
   | { name: 'image'; query: ImageQuery }
   | { name: 'where'; target: WhereTarget }
-  | { name: 'guardrails'; cluster?: string };
+  | { name: 'guardrails'; cluster?: string }
+  | { name: 'log'; count: number };
 
 export type CommandName = Command['name'];
 
@@ -151,6 +152,22 @@ export const COMMANDS: readonly Spec[] = [
     },
   },
   {
+    name: 'log',
+    usage: '/scope log [n]',
+    example: '/scope log 20',
+    summary: 'The last n audit entries (default 10, at most 50), shown only to you.',
+    parse: (args, spec) => {
+      expectArgs(spec, args, 0, 1);
+      const n = args[0] === undefined ? 10 : Number(args[0]);
+      if (!Number.isInteger(n) || n < 1 || n > 50)
+        throw usageError(
+          spec,
+          `\`/scope log\` takes a number of entries from 1 to 50, not "${truncate(args[0] ?? '', 20)}".`,
+        );
+      return { name: 'log', count: n };
+    },
+  },
+  {
     name: 'help',
     usage: '/scope help [command]',
     example: '/scope help digest',
@@ -181,10 +198,7 @@ function unknownCommand(word: string): UserFacingError {
 
 /** Splits command text like a shell would (quotes group words), tolerating Slack's curly quotes. */
 export function tokenize(text: string): string[] {
-  const normalised = text
-    .replace(/[\u201C\u201D]/g, '"')
-    .replace(/[\u2018\u2019]/g, "'")
-    .replace(/\u00A0/g, ' ');
+  const normalised = text.replace(/[\u201C\u201D]/g, '"').replace(/[\u2018\u2019]/g, "'");
   const tokens: string[] = [];
   const re = /"([^"]*)"|'([^']*)'|(\S+)/g;
   for (const m of normalised.matchAll(re)) tokens.push(m[1] ?? m[2] ?? m[3] ?? '');
@@ -223,6 +237,8 @@ export function describeCommand(cmd: Command): string {
       return `where ${[cmd.target.cluster, cmd.target.namespace, cmd.target.kind, cmd.target.workload].filter(Boolean).join('/')}`;
     case 'guardrails':
       return cmd.cluster ? `guardrails ${cmd.cluster}` : 'guardrails';
+    case 'log':
+      return `log ${cmd.count}`;
   }
 }
 

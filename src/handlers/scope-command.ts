@@ -88,7 +88,11 @@ export async function handleScopeCommand(deps: ScopeCommandDeps, input: SlashCom
       ...(input.userName ? { userName: input.userName } : {}),
       ...(input.teamId ? { teamId: input.teamId } : {}),
     },
-    reply: { channelId: input.channelId, ...(input.responseUrl ? { responseUrl: input.responseUrl } : {}) },
+    reply: {
+      channelId: input.channelId,
+      ...(input.responseUrl ? { responseUrl: input.responseUrl } : {}),
+      ...(cmd.name === 'log' ? { ephemeralTo: input.userId } : {}),
+    },
     correlationId,
     requestedAt: new Date().toISOString(),
   };
@@ -158,7 +162,7 @@ export async function handleScopeCommand(deps: ScopeCommandDeps, input: SlashCom
     blocks: [
       {
         kind: 'section',
-        text: md`:hourglass_flowing_sand: Working on ${code(`/scope ${commandText}`)} — usually takes ${ESTIMATES[cmd.name] ?? 'a moment'}. The answer will be posted in this channel.`,
+        text: md`:hourglass_flowing_sand: Working on ${code(`/scope ${commandText}`)} — usually takes ${ESTIMATES[cmd.name] ?? 'a moment'}. ${cmd.name === 'log' ? 'The answer will be shown only to you.' : 'The answer will be posted in this channel.'}`,
       },
       { kind: 'context', text: md`Job ${code(jobId)}` },
     ],

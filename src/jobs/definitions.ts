@@ -9,7 +9,13 @@ export const COMMAND_QUEUE = 'scope-commands';
 export type Requester = { userId: string; userName?: string; teamId?: string };
 
 /** Where a result goes: the channel it was asked in, with the response_url as a fallback when the bot is not a member. */
-export type ReplyTarget = { channelId: string; responseUrl?: string; threadTs?: string };
+export type ReplyTarget = {
+  channelId: string;
+  responseUrl?: string;
+  threadTs?: string;
+  /** Show the answer only to this user (chat.postEphemeral), e.g. `/scope log`. */
+  ephemeralTo?: string;
+};
 
 /** The payload of every command job; JSON-serialisable because it lives in Redis. */
 export type CommandJobData = {

@@ -1,3 +1,4 @@
+import type { AuditReader, StoredAuditEntry } from '../domain/audit/chain.ts';
 import type { Command } from '../domain/command.ts';
 import type { DigestReport, ImageReport, WhereReport } from '../domain/inventory/fleet-report.ts';
 import type { GuardrailsReport } from '../domain/provenance/guardrails.ts';
@@ -12,12 +13,15 @@ export type CommandResult =
   | { kind: 'digest'; report: DigestReport }
   | { kind: 'image'; report: ImageReport }
   | { kind: 'where'; report: WhereReport }
-  | { kind: 'guardrails'; report: GuardrailsReport };
+  | { kind: 'guardrails'; report: GuardrailsReport }
+  | { kind: 'log'; entries: StoredAuditEntry[]; unreadable: string[] };
 
 /** What command jobs need from the outside world; built by the container, replaced by nothing in tests. */
 export type CommandPorts = {
   status: () => Promise<StatusReport>;
   inventory: InventoryReader;
+  /** The audit trail, for `log`; absent where there is none (CLI --live). */
+  audit?: AuditReader;
   now?: () => Date;
   /** Live check of admission enforcement; absent where no cluster can be reached (the CLI without config). */
   guardrails?: (cluster: string | undefined, signal: AbortSignal) => Promise<GuardrailsReport>;
@@ -45,6 +49,14 @@ export async function runCommand(
       return { kind: 'where', report: await whereQuery(ports.inventory, cmd.target, now(ports)) };
     case 'guardrails':
       return { kind: 'guardrails', report: await guardrails(cmd.cluster, ports, signal) };
+    case 'log': {
+      if (!ports.audit)
+        throw new UserFacingError(
+          'BAD_INPUT',
+          'the audit trail is in Redis; `log` does not work with --live',
+        );
+      return { kind: 'log', ...(await ports.audit.read(cmd.count)) };
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 import { COMMANDS, commandSpec } from '../domain/command.ts';
 import type { CommandResult } from '../jobs/run-command.ts';
 import type { StatusReport } from '../jobs/status.ts';
+import { presentAuditLog } from './audit/present-audit.ts';
 import { footer, type PresentContext } from './footer.ts';
 import { completenessLabel } from './inventory/coverage.ts';
 import { presentDigest, presentImage, presentWhere } from './inventory/present-inventory.ts';
@@ -25,6 +26,8 @@ export function present(result: CommandResult, ctx: PresentContext): Message {
       return presentWhere(result.report, ctx);
     case 'guardrails':
       return presentGuardrails(result.report, ctx);
+    case 'log':
+      return presentAuditLog(result.entries, result.unreadable, ctx);
   }
 }
 

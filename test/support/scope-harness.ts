@@ -33,6 +33,7 @@ export function testConfig(slack: FakeSlack, overrides: Record<string, unknown> 
     worker: { concurrency: 2, attempts: 3, backoffMs: 50, lockDurationMs: 2000, stalledIntervalMs: 1000 },
     access: { allowedChannels: ['C0INCIDENT', 'C0OTHER'] },
     log: { level: process.env.SCOPE_TEST_LOG_LEVEL ?? 'silent' },
+    audit: { hmacSecret: 'test-audit-hmac-key-0123456789abcdef0123456789' },
     ...overrides,
   });
 }

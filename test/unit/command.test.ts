@@ -133,7 +133,9 @@ describe('parseCommand: errors', () => {
     const err = errorOf(() => parseCommand('dgest sha256:abc'));
     expect(err.code).toBe('UNKNOWN_COMMAND');
     expect(err.message).toBe('`dgest` is not a scope command. Did you mean `/scope digest`?');
-    expect(err.hint).toBe('Commands: digest, image, where, status, help. Try `/scope help`.');
+    expect(err.hint).toBe(
+      'Commands: digest, image, where, guardrails, status, log, help. Try `/scope help`.',
+    );
   });
 
   it('suggests every command within two edits', () => {
@@ -300,7 +302,15 @@ describe('describeCommand', () => {
 
 describe('COMMANDS', () => {
   it('has a spec, usage and example for every command name, each example parsing cleanly', () => {
-    expect(COMMANDS.map((c) => c.name).sort()).toEqual(['digest', 'help', 'image', 'status', 'where']);
+    expect(COMMANDS.map((c) => c.name).sort()).toEqual([
+      'digest',
+      'guardrails',
+      'help',
+      'image',
+      'log',
+      'status',
+      'where',
+    ]);
     for (const c of COMMANDS) {
       expect(c.usage.startsWith(`/scope ${c.name}`)).toBe(true);
       expect(c.example.startsWith(`/scope ${c.name}`)).toBe(true);
@@ -315,5 +325,14 @@ describe('truncate', () => {
   it('keeps short text and cuts long text with an ellipsis', () => {
     expect(truncate('abc', 3)).toBe('abc');
     expect(truncate('abcd', 3)).toBe('abc…');
+  });
+});
+
+describe('log', () => {
+  it('parses /scope log [n] with 1 ≤ n ≤ 50, default 10', () => {
+    expect(parseCommand('log')).toEqual({ name: 'log', count: 10 });
+    expect(parseCommand('log 25')).toEqual({ name: 'log', count: 25 });
+    for (const bad of ['log 0', 'log 51', 'log x', 'log 2.5', 'log 1 2'])
+      expect(() => parseCommand(bad), bad).toThrow(/log/);
   });
 });
