@@ -57,6 +57,10 @@ const commandJobSchema = z
           .string()
           .regex(/^\d{1,12}\.\d{1,8}$/)
           .optional(),
+        ephemeralTo: z
+          .string()
+          .regex(/^[UW][A-Z0-9]{2,}$/)
+          .optional(),
       })
       .strict(),
     correlationId: z.string().regex(/^[0-9a-f]{16}$/),
@@ -103,5 +107,9 @@ export function checkCommandJob(
   }
   if (command.name !== data.command.name || command.name === 'help')
     return { reason: 'command does not match its text' };
+  if (data.reply.ephemeralTo !== undefined && data.reply.ephemeralTo !== data.requester.userId)
+    return { reason: 'an ephemeral reply may only go to the requester' };
+  if (command.name === 'log' && data.reply.ephemeralTo === undefined)
+    return { reason: 'the audit log is only ever shown to the requester' };
   return { data: { ...data, command }, command };
 }
