@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { loadAll as loadYamlDocuments } from 'js-yaml';
 import { z } from 'zod';
+import { AWS_CONFIG_DEFAULT, awsConfigSchema } from './adapters/aws/config.ts';
 import { ScopeError } from './errors.ts';
 
 const clusterSchema = z
@@ -72,17 +73,7 @@ const schema = z
         stalledIntervalMs: 30_000,
       }),
     clusters: z.array(clusterSchema).default([]),
-    aws: z
-      .object({
-        regions: z
-          .array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as eu-west-1'))
-          .default([]),
-        credentialSource: z.enum(['default-chain', 'web-identity', 'profile']).default('default-chain'),
-        profile: z.string().optional(),
-        endpoint: z.string().url().optional(),
-      })
-      .strict()
-      .default({ regions: [], credentialSource: 'default-chain' }),
+    aws: awsConfigSchema.default(AWS_CONFIG_DEFAULT),
     access: z
       .object({
         allowedChannels: z.array(
@@ -149,6 +140,7 @@ export const ENV_OVERRIDES: ReadonlyArray<{
   { env: 'SCOPE_INVENTORY_COLLECT', path: ['inventory', 'collect'], type: 'boolean' },
   { env: 'SCOPE_REDIS_SENTINEL_PASSWORD', path: ['redis', 'sentinel', 'password'] },
   { env: 'SCOPE_LOG_LEVEL', path: ['log', 'level'] },
+  { env: 'SCOPE_AWS_REGIONS', path: ['aws', 'regions'], type: 'list' },
 ];
 
 function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
