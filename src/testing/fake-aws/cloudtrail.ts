@@ -31,18 +31,21 @@ type Bucket = { tokens: number; at: number };
 /**
  * CloudTrail `LookupEvents` as documented: one lookup attribute per call, `MaxResults` 1–50, newest first,
  * `NextToken` bound to the query it came from, epoch-second timestamps, and `ThrottlingException` once an
- * account+region exceeds its request rate (a token bucket of `rate` tokens refilled at `rate` per second).
+ * account+region exceeds its request rate (a token bucket of `burst` tokens refilled at `rate` per second).
  */
 export class FakeCloudTrail {
   rate: number;
+  /** Bucket size: how many requests may arrive back to back (AWS documents only the rate; 2 is cautious). */
+  burst: number;
   readonly #events = new Map<string, StoredEvent[]>();
   readonly #buckets = new Map<string, Bucket>();
   readonly #sorted = new Set<string>();
   pages = 0;
   throttled = 0;
 
-  constructor(rate: number) {
+  constructor(rate: number, burst = 2) {
     this.rate = rate;
+    this.burst = burst;
   }
 
   /** Adds events already in stored form (also malformed `cloudTrailEvent` text, for defensive-parsing tests). */
@@ -146,7 +149,7 @@ export class FakeCloudTrail {
   }
 
   #take(key: string, now: number): boolean {
-    const cap = Math.max(1, this.rate);
+    const cap = Math.max(1, this.burst);
     const b = this.#buckets.get(key) ?? { tokens: cap, at: now };
     b.tokens = Math.min(cap, b.tokens + ((now - b.at) / 1000) * this.rate);
     b.at = now;
