@@ -7,6 +7,7 @@ import type { Container } from './container.ts';
 import { ScopeError } from './errors.ts';
 import { registerHandlers } from './handlers/index.ts';
 import type { Logger } from './log.ts';
+import { CancelFlags } from './store/jobs/cancel-flags.ts';
 
 /** A running bot: the Bolt app, the port its HTTP receiver listens on (HTTP mode), and a graceful stop. */
 export type RunningBot = { app: App; port?: number; stop: () => Promise<void> };
@@ -109,6 +110,7 @@ export async function startBot(
     audit: c.audit,
     metrics: c.metrics,
     log,
+    cancelFlags: new CancelFlags(c.redis, config.redis.prefix),
   });
   let port: number | undefined;
   if (receiver instanceof HTTPReceiver) {

@@ -7,6 +7,7 @@ import { FleetCollector } from './adapters/kubernetes/collector.ts';
 import { SlackNotifier } from './adapters/slack/notifier.ts';
 import type { Container } from './container.ts';
 import { ScopeError } from './errors.ts';
+import { auditPortFromConfig } from './jobs/audit/audit-port.ts';
 import type { CommandPorts } from './jobs/run-command.ts';
 import { buildStatus } from './jobs/status.ts';
 import { Lease } from './store/lease.ts';
@@ -17,6 +18,7 @@ export function commandPorts(c: Container): CommandPorts {
   return {
     status: () => buildStatus([c.commandQueue], c.syncStates),
     inventory: c.inventory,
+    audit: auditPortFromConfig(c.config.aws, c.redis, c.config.redis.prefix, c.log),
   };
 }
 

@@ -1,5 +1,9 @@
+import type { AuditRequest } from '../domain/audit/request.ts';
 import type { Command } from '../domain/command.ts';
 import type { DigestReport, ImageReport, WhereReport } from '../domain/inventory/fleet-report.ts';
+import { UserFacingError } from '../errors.ts';
+import type { Message } from '../render/message.ts';
+import type { AuditReport } from './audit/audit-job.ts';
 import { digestQuery, type InventoryReader, imageQuery, whereQuery } from './inventory-queries.ts';
 import type { StatusReport } from './status.ts';
 
@@ -9,13 +13,19 @@ export type CommandResult =
   | { kind: 'status'; report: StatusReport }
   | { kind: 'digest'; report: DigestReport }
   | { kind: 'image'; report: ImageReport }
-  | { kind: 'where'; report: WhereReport };
+  | { kind: 'where'; report: WhereReport }
+  | { kind: 'audit'; report: AuditReport };
+
+/** What a running job offers a long command: its id (for a Cancel button) and a way to post progress. */
+export type JobContext = { jobId?: string; progress?: (message: Message) => Promise<void> };
 
 /** What command jobs need from the outside world; built by the container, replaced by nothing in tests. */
 export type CommandPorts = {
   status: () => Promise<StatusReport>;
   inventory: InventoryReader;
   now?: () => Date;
+  /** CloudTrail audits; absent when no AWS region is configured. */
+  audit?: (request: AuditRequest, signal: AbortSignal, job: JobContext) => Promise<AuditReport>;
 };
 
 /** Runs one parsed command to its result. Pure dispatch: the I/O lives behind the ports. */
@@ -23,6 +33,7 @@ export async function runCommand(
   cmd: Command,
   ports: CommandPorts,
   signal?: AbortSignal,
+  job: JobContext = {},
 ): Promise<CommandResult> {
   signal?.throwIfAborted();
   switch (cmd.name) {
@@ -36,6 +47,18 @@ export async function runCommand(
       return { kind: 'image', report: await imageQuery(ports.inventory, cmd.query, now(ports)) };
     case 'where':
       return { kind: 'where', report: await whereQuery(ports.inventory, cmd.target, now(ports)) };
+    case 'audit':
+      if (!ports.audit) {
+        throw new UserFacingError(
+          'CONFIG_INVALID',
+          'CloudTrail audits are not set up: no AWS region is configured.',
+          'Set aws.regions (or SCOPE_AWS_REGIONS) and credentials for scope.',
+        );
+      }
+      return {
+        kind: 'audit',
+        report: await ports.audit(cmd.request, signal ?? new AbortController().signal, job),
+      };
   }
 }
 

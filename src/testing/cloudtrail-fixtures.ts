@@ -54,14 +54,20 @@ export function assumedRoleIdentity(
 ): Identity {
   return {
     type: 'AssumedRole',
-    principalId: `AROA${role.toUpperCase().replace(/[^A-Z]/g, '').slice(0, 12)}:${session}`,
+    principalId: `AROA${role
+      .toUpperCase()
+      .replace(/[^A-Z]/g, '')
+      .slice(0, 12)}:${session}`,
     arn: `arn:aws:sts::${account}:assumed-role/${role}/${session}`,
     accountId: account,
     accessKeyId,
     sessionContext: {
       sessionIssuer: {
         type: 'Role',
-        principalId: `AROA${role.toUpperCase().replace(/[^A-Z]/g, '').slice(0, 12)}`,
+        principalId: `AROA${role
+          .toUpperCase()
+          .replace(/[^A-Z]/g, '')
+          .slice(0, 12)}`,
         arn: `arn:aws:iam::${account}:role/${role}`,
         accountId: account,
         userName: role,
@@ -74,7 +80,10 @@ export function assumedRoleIdentity(
 export function userIdentity(user: string, accessKeyId: string, account = ACCOUNT): Identity {
   return {
     type: 'IAMUser',
-    principalId: `AIDA${user.toUpperCase().replace(/[^A-Z]/g, '').slice(0, 12)}`,
+    principalId: `AIDA${user
+      .toUpperCase()
+      .replace(/[^A-Z]/g, '')
+      .slice(0, 12)}`,
     arn: `arn:aws:iam::${account}:user/${user}`,
     accountId: account,
     accessKeyId,
@@ -174,7 +183,8 @@ function deploy(
       {
         identity: {
           type: 'WebIdentityUser',
-          principalId: 'token.actions.githubusercontent.com:sts.amazonaws.com:repo:acme/shop:ref:refs/heads/main',
+          principalId:
+            'token.actions.githubusercontent.com:sts.amazonaws.com:repo:acme/shop:ref:refs/heads/main',
           userName: 'repo:acme/shop:ref:refs/heads/main',
           identityProvider: 'token.actions.githubusercontent.com',
         },
@@ -188,7 +198,10 @@ function deploy(
         params: { roleArn, roleSessionName: session, durationSeconds: 3600 },
         response: {
           credentials: { accessKeyId: key, expiration: iso(at + HOUR), sessionToken: '<redacted>' },
-          assumedRoleUser: { assumedRoleId: `AROACIDEPLOY:${session}`, arn: `arn:aws:sts::${ACCOUNT}:assumed-role/${role}/${session}` },
+          assumedRoleUser: {
+            assumedRoleId: `AROACIDEPLOY:${session}`,
+            arn: `arn:aws:sts::${ACCOUNT}:assumed-role/${role}/${session}`,
+          },
           provider: 'arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com',
         },
         resources: [{ ARN: roleArn, type: 'AWS::IAM::Role' }],
@@ -232,8 +245,20 @@ export function compromisedCiScenario(now = new Date('2026-11-20T00:00:00Z')): C
   const a = (s: Omit<RecordSpec, 'identity' | 'ip' | 'ua'>) =>
     records.push(record({ identity, ip: attackerIp, ua: BOTO_UA, ...s }, r));
   const t0 = t + 25 * MIN;
-  a({ time: t0, source: 'sts.amazonaws.com', name: 'GetCallerIdentity', region: 'eu-west-1', readOnly: true });
-  a({ time: t0 + 30_000, source: 'iam.amazonaws.com', name: 'ListUsers', region: 'us-east-1', readOnly: true });
+  a({
+    time: t0,
+    source: 'sts.amazonaws.com',
+    name: 'GetCallerIdentity',
+    region: 'eu-west-1',
+    readOnly: true,
+  });
+  a({
+    time: t0 + 30_000,
+    source: 'iam.amazonaws.com',
+    name: 'ListUsers',
+    region: 'us-east-1',
+    readOnly: true,
+  });
   const deniedBefore = records.length;
   for (let i = 0; i < 6; i++) {
     a({
@@ -266,7 +291,12 @@ export function compromisedCiScenario(now = new Date('2026-11-20T00:00:00Z')): C
     readOnly: false,
     params: { userName: 'backup-admin' },
     response: {
-      accessKey: { userName: 'backup-admin', accessKeyId: createdKeyId, status: 'Active', createDate: iso(t0 + 200_000) },
+      accessKey: {
+        userName: 'backup-admin',
+        accessKeyId: createdKeyId,
+        status: 'Active',
+        createDate: iso(t0 + 200_000),
+      },
     },
     resources: [{ ARN: `arn:aws:iam::${ACCOUNT}:user/backup-admin`, type: 'AWS::IAM::User' }],
   });
@@ -292,7 +322,11 @@ export function compromisedCiScenario(now = new Date('2026-11-20T00:00:00Z')): C
     readOnly: true,
     params: { roleArn: chainedRole, roleSessionName: 'maint' },
     response: {
-      credentials: { accessKeyId: keyId('ASIA', r), expiration: iso(t0 + 320_000 + HOUR), sessionToken: '<redacted>' },
+      credentials: {
+        accessKeyId: keyId('ASIA', r),
+        expiration: iso(t0 + 320_000 + HOUR),
+        sessionToken: '<redacted>',
+      },
       assumedRoleUser: { arn: `arn:aws:sts::${ACCOUNT}:assumed-role/admin-break-glass/maint` },
     },
     resources: [{ ARN: chainedRole, type: 'AWS::IAM::Role' }],
@@ -304,7 +338,9 @@ export function compromisedCiScenario(now = new Date('2026-11-20T00:00:00Z')): C
     region: 'eu-west-1',
     readOnly: false,
     params: { name: `arn:aws:cloudtrail:eu-west-1:${ACCOUNT}:trail/org-trail` },
-    resources: [{ ARN: `arn:aws:cloudtrail:eu-west-1:${ACCOUNT}:trail/org-trail`, type: 'AWS::CloudTrail::Trail' }],
+    resources: [
+      { ARN: `arn:aws:cloudtrail:eu-west-1:${ACCOUNT}:trail/org-trail`, type: 'AWS::CloudTrail::Trail' },
+    ],
   });
   const stopLoggingEventId = String(records[records.length - 1]?.eventID);
   return {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AwsClients } from '../../src/adapters/aws/clients.ts';
-import { type AwsConfig, awsConfigSchema } from '../../src/adapters/aws/config.ts';
 import { CloudTrailAuditSource } from '../../src/adapters/aws/cloudtrail.ts';
+import { type AwsConfig, awsConfigSchema } from '../../src/adapters/aws/config.ts';
 import { analyse } from '../../src/domain/audit/analyse.ts';
 import { parsePrincipal } from '../../src/domain/audit/principal.ts';
 import { auditWindow, DAY_MS } from '../../src/domain/audit/window.ts';
@@ -38,7 +38,13 @@ describe('CloudTrail audit source against the stand-in', () => {
   const now = Date.parse('2026-11-20T00:00:00Z');
 
   it('pages through every region concurrently and keeps each event once', async () => {
-    const records = bulkRecords({ count: 330, regions: REGIONS, user: 'bulk-user', from: now - 2 * DAY_MS, to: now - 1000 });
+    const records = bulkRecords({
+      count: 330,
+      regions: REGIONS,
+      user: 'bulk-user',
+      from: now - 2 * DAY_MS,
+      to: now - 1000,
+    });
     fake.cloudtrail.addRecords(records);
     const before = fake.count({ service: 'cloudtrail', operation: 'LookupEvents' });
     const pages: number[] = [];
@@ -59,7 +65,16 @@ describe('CloudTrail audit source against the stand-in', () => {
   });
 
   it('holds the rate without provoking throttles, and recovers when the server throttles anyway', async () => {
-    fake.cloudtrail.addRecords(bulkRecords({ count: 400, regions: ['eu-west-1'], user: 'pacing', from: now - DAY_MS, to: now - 1000, seed: 3 }));
+    fake.cloudtrail.addRecords(
+      bulkRecords({
+        count: 400,
+        regions: ['eu-west-1'],
+        user: 'pacing',
+        from: now - DAY_MS,
+        to: now - 1000,
+        seed: 3,
+      }),
+    );
     const w = auditWindow({ since: '1d' }, now);
     const paced = await source(config({ regions: ['eu-west-1'] })).fetch(parsePrincipal('user:pacing'), w, {
       signal: AbortSignal.timeout(15_000),
@@ -83,8 +98,16 @@ describe('CloudTrail audit source against the stand-in', () => {
   });
 
   it('reports a failing region and still returns the others', async () => {
-    fake.cloudtrail.addRecords(bulkRecords({ count: 30, regions: REGIONS, user: 'half', from: now - DAY_MS, to: now - 1000, seed: 4 }));
-    fake.setFault({ service: 'cloudtrail', region: 'ap-southeast-2', status: 400, code: 'AccessDeniedException', message: 'not authorized' });
+    fake.cloudtrail.addRecords(
+      bulkRecords({ count: 30, regions: REGIONS, user: 'half', from: now - DAY_MS, to: now - 1000, seed: 4 }),
+    );
+    fake.setFault({
+      service: 'cloudtrail',
+      region: 'ap-southeast-2',
+      status: 400,
+      code: 'AccessDeniedException',
+      message: 'not authorized',
+    });
     try {
       const res = await source().fetch(parsePrincipal('user:half'), auditWindow({ since: '1d' }, now), {
         signal: AbortSignal.timeout(15_000),
@@ -107,13 +130,28 @@ describe('CloudTrail audit source against the stand-in', () => {
         ...base,
         id: 'odd-1',
         time: now - 3400_000,
-        cloudTrailEvent: JSON.stringify({ userIdentity: 'weird', sourceIPAddress: 42, userAgent: null, requestParameters: [1], readOnly: 'yes' }),
+        cloudTrailEvent: JSON.stringify({
+          userIdentity: 'weird',
+          sourceIPAddress: 42,
+          userAgent: null,
+          requestParameters: [1],
+          readOnly: 'yes',
+        }),
       },
-      { ...base, id: 'ok-1', time: now - 3300_000, cloudTrailEvent: JSON.stringify({ eventName: 'ListBuckets', sourceIPAddress: '192.0.2.1' }) },
+      {
+        ...base,
+        id: 'ok-1',
+        time: now - 3300_000,
+        cloudTrailEvent: JSON.stringify({ eventName: 'ListBuckets', sourceIPAddress: '192.0.2.1' }),
+      },
     ]);
-    const res = await source(config({ regions: ['eu-west-1'] })).fetch(parsePrincipal('user:odd'), auditWindow({ since: '1d' }, now), {
-      signal: AbortSignal.timeout(15_000),
-    });
+    const res = await source(config({ regions: ['eu-west-1'] })).fetch(
+      parsePrincipal('user:odd'),
+      auditWindow({ since: '1d' }, now),
+      {
+        signal: AbortSignal.timeout(15_000),
+      },
+    );
     expect(res.unreadable).toBe(2);
     expect(res.regions[0]?.unreadable).toBe(2);
     expect(res.events.map((e) => e.id).sort()).toEqual(['odd-1', 'ok-1']);
@@ -124,7 +162,16 @@ describe('CloudTrail audit source against the stand-in', () => {
   });
 
   it('stops at once when cancelled', async () => {
-    fake.cloudtrail.addRecords(bulkRecords({ count: 500, regions: ['eu-west-1'], user: 'slow', from: now - DAY_MS, to: now - 1000, seed: 5 }));
+    fake.cloudtrail.addRecords(
+      bulkRecords({
+        count: 500,
+        regions: ['eu-west-1'],
+        user: 'slow',
+        from: now - DAY_MS,
+        to: now - 1000,
+        seed: 5,
+      }),
+    );
     const ctl = new AbortController();
     const cfg = config({ regions: ['eu-west-1'], audit: { requestsPerSecond: 2 } });
     const p = source(cfg).fetch(parsePrincipal('user:slow'), auditWindow({ since: '1d' }, now), {
@@ -139,17 +186,29 @@ describe('CloudTrail audit source against the stand-in', () => {
   it('audits another account through an assumed role', async () => {
     const other = '222222222222';
     fake.cloudtrail.addRecords(
-      bulkRecords({ count: 12, regions: ['eu-west-1'], user: 'x-account', from: now - DAY_MS, to: now - 1000, seed: 6 }).map((r) => ({
+      bulkRecords({
+        count: 12,
+        regions: ['eu-west-1'],
+        user: 'x-account',
+        from: now - DAY_MS,
+        to: now - 1000,
+        seed: 6,
+      }).map((r) => ({
         ...r,
         recipientAccountId: other,
       })),
     );
-    const cfg = config({ regions: ['eu-west-1'], accounts: [{ id: other, roleArn: `arn:aws:iam::${other}:role/scope-audit` }] });
+    const cfg = config({
+      regions: ['eu-west-1'],
+      accounts: [{ id: other, roleArn: `arn:aws:iam::${other}:role/scope-audit` }],
+    });
     const res = await source(cfg).fetch(parsePrincipal('user:x-account'), auditWindow({ since: '1d' }, now), {
       signal: AbortSignal.timeout(15_000),
     });
     expect(res.events).toHaveLength(12);
-    expect(res.regions).toEqual([expect.objectContaining({ account: other, region: 'eu-west-1', events: 12 })]);
+    expect(res.regions).toEqual([
+      expect.objectContaining({ account: other, region: 'eu-west-1', events: 12 }),
+    ]);
     expect(fake.count({ service: 'sts', operation: 'AssumeRole' })).toBeGreaterThan(0);
   });
 });
@@ -160,7 +219,9 @@ describe('scenarios end to end (stand-in → adapter → analysis)', () => {
     fake.cloudtrail.addRecords(sc.records);
     const now = sc.now.getTime();
     const window = auditWindow({}, now);
-    const res = await source().fetch(parsePrincipal(`role:${sc.role}`), window, { signal: AbortSignal.timeout(20_000) });
+    const res = await source().fetch(parsePrincipal(`role:${sc.role}`), window, {
+      signal: AbortSignal.timeout(20_000),
+    });
     expect(res.sessions).toEqual([sc.sessionName]);
     const a = analyse(res.events, window);
     const by = (rule: string, detail?: (d: Record<string, string | number>) => boolean) =>
@@ -170,28 +231,42 @@ describe('scenarios end to end (stand-in → adapter → analysis)', () => {
       evidence: { eventIds: [sc.stopLoggingEventId], count: 1 },
     });
     expect(a.findings[0]?.evidence.details.call).toBe('cloudtrail.amazonaws.com:StopLogging');
-    expect(by('high-risk-call', (d) => d.call === 'iam.amazonaws.com:CreateAccessKey')[0]?.evidence.eventIds).toEqual([sc.createdKey.eventId]);
-    expect(by('high-risk-call', (d) => d.call === 'secretsmanager.amazonaws.com:GetSecretValue')[0]?.evidence).toMatchObject({
+    expect(
+      by('high-risk-call', (d) => d.call === 'iam.amazonaws.com:CreateAccessKey')[0]?.evidence.eventIds,
+    ).toEqual([sc.createdKey.eventId]);
+    expect(
+      by('high-risk-call', (d) => d.call === 'secretsmanager.amazonaws.com:GetSecretValue')[0]?.evidence,
+    ).toMatchObject({
       eventIds: sc.secretReadEventIds,
       details: { regions: 'ap-southeast-2' },
     });
     expect(by('high-risk-call', (d) => d.category === 'role-chaining')).toHaveLength(1);
-    expect(by('new-region').map((f) => f.evidence.details.region).sort()).toEqual(['ap-southeast-2', 'us-east-1']);
+    expect(
+      by('new-region')
+        .map((f) => f.evidence.details.region)
+        .sort(),
+    ).toEqual(['ap-southeast-2', 'us-east-1']);
     expect(by('new-network')[0]?.evidence.details.addresses).toBe(sc.attackerIp);
     expect(by('new-user-agent')[0]?.evidence.details.family).toBe('boto3');
     const denied = by('denied-burst');
     expect(denied.map((f) => f.evidence.count).sort()).toEqual([3, 6]);
     expect(denied.flatMap((f) => f.evidence.eventIds).sort()).toEqual([...sc.deniedEventIds].sort());
-    expect(a.credentials.created).toEqual([expect.objectContaining({ user: 'backup-admin', accessKeyId: sc.createdKey.accessKeyId })]);
+    expect(a.credentials.created).toEqual([
+      expect.objectContaining({ user: 'backup-admin', accessKeyId: sc.createdKey.accessKeyId }),
+    ]);
     expect(a.credentials.rolesAssumed.map((r) => r.roleArn)).toEqual([sc.chainedRole]);
-    expect(a.credentials.used.find((u) => u.accessKeyId === sc.stolenKey)?.sourceIps).toContain(sc.attackerIp);
+    expect(a.credentials.used.find((u) => u.accessKeyId === sc.stolenKey)?.sourceIps).toContain(
+      sc.attackerIp,
+    );
   });
 
   it('the clean principal: no findings', async () => {
     const sc = cleanScenario();
     fake.cloudtrail.addRecords(sc.records);
     const window = auditWindow({}, sc.now.getTime());
-    const res = await source().fetch(parsePrincipal(`user:${sc.user}`), window, { signal: AbortSignal.timeout(20_000) });
+    const res = await source().fetch(parsePrincipal(`user:${sc.user}`), window, {
+      signal: AbortSignal.timeout(20_000),
+    });
     const a = analyse(res.events, window);
     expect(res.events.length).toBe(sc.records.length);
     expect(a.window.events).toBe(6);

@@ -5,7 +5,12 @@ import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk
 import { ScopeError } from '../../errors.ts';
 import type { AwsAccountConfig, AwsConfig } from './config.ts';
 
-type AwsCredentialIdentity = { accessKeyId: string; secretAccessKey: string; sessionToken?: string; expiration?: Date };
+type AwsCredentialIdentity = {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  expiration?: Date;
+};
 type AwsCredentialIdentityProvider = () => Promise<AwsCredentialIdentity>;
 
 /** One account scope works in: its id (resolved lazily for the default credentials) and its clients. */
@@ -32,7 +37,8 @@ export class AwsClients {
 
   constructor(config: AwsConfig) {
     this.#config = config;
-    const accounts: (AwsAccountConfig | undefined)[] = config.accounts.length > 0 ? config.accounts : [undefined];
+    const accounts: (AwsAccountConfig | undefined)[] =
+      config.accounts.length > 0 ? config.accounts : [undefined];
     this.#accounts = accounts.map((a) => this.#account(a));
   }
 
@@ -43,14 +49,18 @@ export class AwsClients {
   /** The account with this id, or the default-credentials account when none is configured. */
   account(id?: string): AwsAccount {
     if (id === undefined) return this.#accounts[0] as AwsAccount;
-    const found = this.#accounts.find((a) => a.configuredId === id) ?? this.#accounts.find((a) => a.configuredId === undefined);
+    const found =
+      this.#accounts.find((a) => a.configuredId === id) ??
+      this.#accounts.find((a) => a.configuredId === undefined);
     if (!found) throw new ScopeError('CONFIG_INVALID', `AWS account ${id} is not configured`);
     return found;
   }
 
   #base(): { profile?: string; endpoint?: string } {
     return {
-      ...(this.#config.credentialSource === 'profile' && this.#config.profile ? { profile: this.#config.profile } : {}),
+      ...(this.#config.credentialSource === 'profile' && this.#config.profile
+        ? { profile: this.#config.profile }
+        : {}),
       ...(this.#config.endpoint ? { endpoint: this.#config.endpoint } : {}),
     };
   }
@@ -58,7 +68,9 @@ export class AwsClients {
   #account(a: AwsAccountConfig | undefined): AwsAccount {
     const base = this.#base();
     const regions = a?.regions ?? this.#config.regions;
-    const credentials = a?.roleArn ? assumedRole(a.roleArn, a.externalId, base, regions[0] ?? 'us-east-1') : undefined;
+    const credentials = a?.roleArn
+      ? assumedRole(a.roleArn, a.externalId, base, regions[0] ?? 'us-east-1')
+      : undefined;
     const common = { ...base, ...(credentials ? { credentials } : {}) };
     const cache = new Map<string, CloudTrailClient | SecretsManagerClient>();
     let iam: IAMClient | undefined;
@@ -122,7 +134,8 @@ function assumedRole(
       )
       .then((r) => {
         const c = r.Credentials;
-        if (!c?.AccessKeyId || !c.SecretAccessKey) throw new ScopeError('UPSTREAM_UNAVAILABLE', `AssumeRole ${roleArn} returned no credentials`);
+        if (!c?.AccessKeyId || !c.SecretAccessKey)
+          throw new ScopeError('UPSTREAM_UNAVAILABLE', `AssumeRole ${roleArn} returned no credentials`);
         current = {
           accessKeyId: c.AccessKeyId,
           secretAccessKey: c.SecretAccessKey,

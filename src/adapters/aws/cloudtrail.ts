@@ -1,41 +1,19 @@
 import { LookupEventsCommand, type LookupEventsCommandOutput } from '@aws-sdk/client-cloudtrail';
 import { type AuditEvent, type LookupEntry, parseLookupEntry } from '../../domain/audit/event.ts';
 import type { Principal } from '../../domain/audit/principal.ts';
+import type {
+  AuditEventSource,
+  AuditFetch,
+  AuditProgress,
+  RegionOutcome,
+} from '../../domain/audit/source.ts';
 import type { AuditWindow } from '../../domain/audit/window.ts';
 import type { AwsAccount, AwsClients } from './clients.ts';
 import type { AwsConfig } from './config.ts';
+
+export type { AuditFetch, AuditProgress, RegionOutcome } from '../../domain/audit/source.ts';
+
 import { PacedLimiter, sleep } from './limiter.ts';
-
-export type AuditProgress = {
-  pages: number;
-  events: number;
-  throttles: number;
-  /** Estimated time left (ms), from how much of each query's time range has been read; undefined at first. */
-  etaMs?: number;
-};
-
-/** What happened in one account+region: reported even when it failed, so a silent gap is impossible. */
-export type RegionOutcome = {
-  account: string;
-  region: string;
-  pages: number;
-  events: number;
-  throttles: number;
-  unreadable: number;
-  truncated: boolean;
-  error?: string;
-};
-
-export type AuditFetch = {
-  events: AuditEvent[];
-  unreadable: number;
-  pages: number;
-  throttles: number;
-  regions: RegionOutcome[];
-  /** A role's session names that were followed. */
-  sessions: string[];
-  notes: string[];
-};
 
 type Attribute = { AttributeKey: 'Username' | 'AccessKeyId' | 'ResourceName'; AttributeValue: string };
 type QueryState = { start: number; end: number; oldest: number; done: boolean };
@@ -49,7 +27,7 @@ const SESSION_LEAD_MS = 12 * 3_600_000;
  * region at once, each account+region paced by its own limiter. A region that fails is reported and the
  * others continue; cancellation (AbortSignal) stops every request.
  */
-export class CloudTrailAuditSource {
+export class CloudTrailAuditSource implements AuditEventSource {
   readonly #clients: AwsClients;
   readonly #settings: AwsConfig['audit'];
   readonly #limiters = new Map<string, PacedLimiter>();
@@ -97,12 +75,18 @@ export class CloudTrailAuditSource {
             account,
             id: account.configuredId ?? 'unknown',
             region,
-            outcome: emptyOutcome(account.configuredId ?? 'unknown', region, `cannot resolve account: ${describe(err)}`),
+            outcome: emptyOutcome(
+              account.configuredId ?? 'unknown',
+              region,
+              `cannot resolve account: ${describe(err)}`,
+            ),
           });
         }
         continue;
       }
-      const regions = opts.regions ? account.regions.filter((r) => opts.regions?.includes(r)) : account.regions;
+      const regions = opts.regions
+        ? account.regions.filter((r) => opts.regions?.includes(r))
+        : account.regions;
       for (const region of regions) targets.push({ account, id, region, outcome: emptyOutcome(id, region) });
     }
     const byId = new Map<string, AuditEvent>();
@@ -142,7 +126,10 @@ export class CloudTrailAuditSource {
               t.outcome.throttles += 1;
               totals.throttles += 1;
             }
-            if (!(throttled || isTransient(err)) || attempt >= (throttled ? this.#settings.throttleRetries : 3)) {
+            if (
+              !(throttled || isTransient(err)) ||
+              attempt >= (throttled ? this.#settings.throttleRetries : 3)
+            ) {
               throw err;
             }
             const wait = limiter.throttled();
@@ -204,17 +191,30 @@ export class CloudTrailAuditSource {
         targets.map((t) =>
           guarded(t, async () => {
             const roleArn = `arn:aws:iam::${t.id}:role/${principal.name}`;
-            const found = await run(t, { AttributeKey: 'ResourceName', AttributeValue: roleArn }, window.baselineStart - SESSION_LEAD_MS, (e) =>
-              e.assumedRole?.roleArn === roleArn && e.name.startsWith('AssumeRole') ? 'session-start' : 'subject',
+            const found = await run(
+              t,
+              { AttributeKey: 'ResourceName', AttributeValue: roleArn },
+              window.baselineStart - SESSION_LEAD_MS,
+              (e) =>
+                e.assumedRole?.roleArn === roleArn && e.name.startsWith('AssumeRole')
+                  ? 'session-start'
+                  : 'subject',
             );
-            for (const e of found) if (e.relation === 'session-start' && e.assumedRole?.sessionName) sessions.add(e.assumedRole.sessionName);
-            keep(t, found.filter((e) => e.time >= window.baselineStart));
+            for (const e of found)
+              if (e.relation === 'session-start' && e.assumedRole?.sessionName)
+                sessions.add(e.assumedRole.sessionName);
+            keep(
+              t,
+              found.filter((e) => e.time >= window.baselineStart),
+            );
           }),
         ),
       );
       const names = [...sessions].sort();
       if (names.length > this.#settings.maxSessions) {
-        notes.push(`The role had ${names.length} session names; only the first ${this.#settings.maxSessions} were followed.`);
+        notes.push(
+          `The role had ${names.length} session names; only the first ${this.#settings.maxSessions} were followed.`,
+        );
         names.length = this.#settings.maxSessions;
       }
       // Phase 2: what each session did, in every region (a stolen session key can be used anywhere).
@@ -246,15 +246,22 @@ export class CloudTrailAuditSource {
             keep(
               t,
               await run(t, attr, window.baselineStart, (e) =>
-                principal.kind === 'user' && e.actorArn && !e.actorArn.endsWith(`:user/${principal.name}`) ? 'subject' : 'actor',
+                principal.kind === 'user' && e.actorArn && !e.actorArn.endsWith(`:user/${principal.name}`)
+                  ? 'subject'
+                  : 'actor',
               ),
             );
           }),
         ),
       );
     }
-    if (unreadable > 0) notes.push(`${unreadable} event(s) could not be read (malformed CloudTrailEvent) and were left out.`);
-    for (const t of targets) if (t.outcome.truncated) notes.push(`${t.id}/${t.region}: stopped after ${this.#settings.maxEventsPerQuery} events per query.`);
+    if (unreadable > 0)
+      notes.push(`${unreadable} event(s) could not be read (malformed CloudTrailEvent) and were left out.`);
+    for (const t of targets)
+      if (t.outcome.truncated)
+        notes.push(
+          `${t.id}/${t.region}: stopped after ${this.#settings.maxEventsPerQuery} events per query.`,
+        );
     return {
       events: [...byId.values()].sort((a, b) => a.time - b.time),
       unreadable,
@@ -268,7 +275,16 @@ export class CloudTrailAuditSource {
 }
 
 function emptyOutcome(account: string, region: string, error?: string): RegionOutcome {
-  return { account, region, pages: 0, events: 0, throttles: 0, unreadable: 0, truncated: false, ...(error ? { error } : {}) };
+  return {
+    account,
+    region,
+    pages: 0,
+    events: 0,
+    throttles: 0,
+    unreadable: 0,
+    truncated: false,
+    ...(error ? { error } : {}),
+  };
 }
 
 function fraction(q: QueryState): number {
@@ -285,7 +301,11 @@ function isThrottle(err: unknown): boolean {
 function isTransient(err: unknown): boolean {
   const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
   const status = e.$metadata?.httpStatusCode ?? 0;
-  return status >= 500 || e.name === 'TimeoutError' || /^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT)$/.test(e.code ?? '');
+  return (
+    status >= 500 ||
+    e.name === 'TimeoutError' ||
+    /^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT)$/.test(e.code ?? '')
+  );
 }
 
 /** An error as one line for the report: the AWS error code and message, never a stack or credentials. */

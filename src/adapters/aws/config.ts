@@ -29,7 +29,10 @@ const destinationSchema = z
       .string()
       .regex(/^\d{12}$/)
       .optional(),
-    secretsManager: z.object({ secretId: z.string().min(1).max(2048), region }).strict().optional(),
+    secretsManager: z
+      .object({ secretId: z.string().min(1).max(2048), region })
+      .strict()
+      .optional(),
     kubernetes: z
       .object({ clusters: z.array(z.string().min(1)).min(1), namespace: k8sName, name: k8sName })
       .strict()
@@ -72,6 +75,8 @@ export const awsConfigSchema = z
         /** A role's distinct session names followed at most. */
         maxSessions: z.number().int().min(1).max(1000).default(100),
         throttleRetries: z.number().int().min(0).max(20).default(8),
+        /** How often a running audit updates its progress message in the channel. */
+        progressEveryMs: z.number().int().min(100).max(600_000).default(5000),
       })
       .strict()
       .default({
@@ -80,6 +85,7 @@ export const awsConfigSchema = z
         maxEventsPerQuery: 200_000,
         maxSessions: 100,
         throttleRetries: 8,
+        progressEveryMs: 5000,
       }),
     rotation: z
       .object({

@@ -92,7 +92,10 @@ class Group {
   }
 }
 
-function groupBy(events: readonly AuditEvent[], key: (e: AuditEvent) => string | undefined): Map<string, Group> {
+function groupBy(
+  events: readonly AuditEvent[],
+  key: (e: AuditEvent) => string | undefined,
+): Map<string, Group> {
   const m = new Map<string, Group>();
   for (const e of events) {
     const k = key(e);
@@ -148,7 +151,8 @@ export function analyse(all: readonly AuditEvent[], opts: AnalysisOptions): Anal
   const risky = groupBy(win, (e) => {
     const cat = riskOf(e);
     if (!cat) return undefined;
-    if (cat !== 'logging-change' && hasBaseline && baseCallRegions.has(`${callKey(e)}@${e.region}`)) return undefined;
+    if (cat !== 'logging-change' && hasBaseline && baseCallRegions.has(`${callKey(e)}@${e.region}`))
+      return undefined;
     return `${cat}|${callKey(e)}|${isDenied(e) ? 'denied' : 'ok'}`;
   });
   const riskyCalls = new Set<string>();
@@ -267,12 +271,19 @@ function unusualHours(win: AuditEvent[], base: AuditEvent[], out: Finding[]): vo
   const usual = new Set<number>();
   for (const e of base) {
     const h = new Date(e.time).getUTCHours();
-    usual.add((h + 23) % 24).add(h).add((h + 1) % 24);
+    usual
+      .add((h + 23) % 24)
+      .add(h)
+      .add((h + 1) % 24);
   }
   if (usual.size >= 24) return;
   const g = groupBy(win, (e) => (usual.has(new Date(e.time).getUTCHours()) ? undefined : 'x')).get('x');
   if (!g) return;
-  const hours = unique(win.filter((e) => !usual.has(new Date(e.time).getUTCHours())).map((e) => `${String(new Date(e.time).getUTCHours()).padStart(2, '0')}:00`));
+  const hours = unique(
+    win
+      .filter((e) => !usual.has(new Date(e.time).getUTCHours()))
+      .map((e) => `${String(new Date(e.time).getUTCHours()).padStart(2, '0')}:00`),
+  );
   out.push({
     rule: 'unusual-hours',
     severity: g.writes > 0 ? 'medium' : 'low',
@@ -347,7 +358,11 @@ function deniedBursts(win: AuditEvent[], base: AuditEvent[], opts: AnalysisOptio
       severity: best >= 5 ? 'high' : 'medium',
       title: `${best} denied ${call.split(':')[1]} calls within ${Math.max(1, Math.round((g.last - g.first) / 60_000))} min`,
       why: `A burst of AccessDenied on the same call betrays probing for permissions; the baseline averaged ${usualPerDay.toFixed(1)} such denials per day.`,
-      evidence: g.evidence({ call, errorCode: list[0]?.errorCode ?? 'AccessDenied', deniedInWindow: list.length }),
+      evidence: g.evidence({
+        call,
+        errorCode: list[0]?.errorCode ?? 'AccessDenied',
+        deniedInWindow: list.length,
+      }),
     });
   }
 }
@@ -358,10 +373,17 @@ function credentials(win: AuditEvent[], sessions: Credentials['sessions']): Cred
   const rolesAssumed: Credentials['rolesAssumed'] = [];
   for (const e of win) {
     if (e.accessKeyId) {
-      const u = used.get(e.accessKeyId) ?? { accessKeyId: e.accessKeyId, events: 0, first: e.time, last: e.time, sourceIps: [] };
+      const u = used.get(e.accessKeyId) ?? {
+        accessKeyId: e.accessKeyId,
+        events: 0,
+        first: e.time,
+        last: e.time,
+        sourceIps: [],
+      };
       u.events += 1;
       u.last = e.time;
-      if (e.sourceIp && !u.sourceIps.includes(e.sourceIp) && u.sourceIps.length < 10) u.sourceIps.push(e.sourceIp);
+      if (e.sourceIp && !u.sourceIps.includes(e.sourceIp) && u.sourceIps.length < 10)
+        u.sourceIps.push(e.sourceIp);
       used.set(e.accessKeyId, u);
     }
     if (e.createdKey) created.push({ ...e.createdKey, eventId: e.id, time: e.time });

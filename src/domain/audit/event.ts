@@ -51,7 +51,16 @@ function str(v: unknown, max = 2048): string | undefined {
   return typeof v === 'string' && v.length > 0 ? v.slice(0, max) : undefined;
 }
 
-const TARGET_KEYS = ['userName', 'roleName', 'secretId', 'name', 'bucketName', 'roleArn', 'policyArn', 'functionName'];
+const TARGET_KEYS = [
+  'userName',
+  'roleName',
+  'secretId',
+  'name',
+  'bucketName',
+  'roleArn',
+  'policyArn',
+  'functionName',
+];
 
 /**
  * Parses one LookupEvents entry. Returns undefined when the event cannot be used at all (no id, no time, no
@@ -73,7 +82,8 @@ export function parseLookupEntry(
   const id = str(e.EventId, 128) ?? str(rec.eventID, 128);
   const name = str(e.EventName, 128) ?? str(rec.eventName, 128);
   const recTime = typeof rec.eventTime === 'string' ? Date.parse(rec.eventTime) : Number.NaN;
-  const time = e.EventTime instanceof Date && !Number.isNaN(e.EventTime.getTime()) ? e.EventTime.getTime() : recTime;
+  const time =
+    e.EventTime instanceof Date && !Number.isNaN(e.EventTime.getTime()) ? e.EventTime.getTime() : recTime;
   if (!id || !name || !Number.isFinite(time)) return undefined;
   const ui = obj(rec.userIdentity) ?? {};
   const ev: AuditEvent = {
@@ -85,7 +95,14 @@ export function parseLookupEntry(
     name,
     relation,
   };
-  const ro = typeof rec.readOnly === 'boolean' ? rec.readOnly : e.ReadOnly === 'true' ? true : e.ReadOnly === 'false' ? false : undefined;
+  const ro =
+    typeof rec.readOnly === 'boolean'
+      ? rec.readOnly
+      : e.ReadOnly === 'true'
+        ? true
+        : e.ReadOnly === 'false'
+          ? false
+          : undefined;
   if (ro !== undefined) ev.readOnly = ro;
   const set = <K extends keyof AuditEvent>(k: K, v: AuditEvent[K] | undefined) => {
     if (v !== undefined) ev[k] = v;

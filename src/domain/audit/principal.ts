@@ -17,7 +17,8 @@ const KEY_ID = /^(AKIA|ASIA|AIDA|AROA)[A-Z0-9]{12,124}$/;
 export function parsePrincipal(text: string): Principal {
   const t = text.trim();
   if (/^(AKIA|ASIA)/.test(t)) {
-    if (!KEY_ID.test(t)) throw bad(t, 'an access key id is AKIA/ASIA followed by 16 upper-case letters or digits');
+    if (!KEY_ID.test(t))
+      throw bad(t, 'an access key id is AKIA/ASIA followed by 16 upper-case letters or digits');
     return { kind: 'access-key', id: t };
   }
   const arn = /^arn:aws[a-z-]*:iam::\d{12}:(user|role)\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]{1,128})$/.exec(t);

@@ -18,16 +18,44 @@ const add = (source: string, names: string[], cat: RiskCategory) => {
 };
 add(
   'iam',
-  ['CreateAccessKey', 'CreateLoginProfile', 'UpdateLoginProfile', 'CreateUser', 'CreateServiceSpecificCredential', 'UploadSSHPublicKey', 'UploadSigningCertificate', 'CreateVirtualMFADevice'],
+  [
+    'CreateAccessKey',
+    'CreateLoginProfile',
+    'UpdateLoginProfile',
+    'CreateUser',
+    'CreateServiceSpecificCredential',
+    'UploadSSHPublicKey',
+    'UploadSigningCertificate',
+    'CreateVirtualMFADevice',
+  ],
   'credential-creation',
 );
 add(
   'iam',
-  ['AttachUserPolicy', 'AttachRolePolicy', 'AttachGroupPolicy', 'PutUserPolicy', 'PutRolePolicy', 'PutGroupPolicy', 'CreatePolicyVersion', 'SetDefaultPolicyVersion', 'UpdateAssumeRolePolicy', 'AddUserToGroup'],
+  [
+    'AttachUserPolicy',
+    'AttachRolePolicy',
+    'AttachGroupPolicy',
+    'PutUserPolicy',
+    'PutRolePolicy',
+    'PutGroupPolicy',
+    'CreatePolicyVersion',
+    'SetDefaultPolicyVersion',
+    'UpdateAssumeRolePolicy',
+    'AddUserToGroup',
+  ],
   'policy-change',
 );
-add('cloudtrail', ['StopLogging', 'DeleteTrail', 'UpdateTrail', 'PutEventSelectors', 'PutInsightSelectors'], 'logging-change');
-add('config', ['StopConfigurationRecorder', 'DeleteConfigurationRecorder', 'DeleteDeliveryChannel'], 'logging-change');
+add(
+  'cloudtrail',
+  ['StopLogging', 'DeleteTrail', 'UpdateTrail', 'PutEventSelectors', 'PutInsightSelectors'],
+  'logging-change',
+);
+add(
+  'config',
+  ['StopConfigurationRecorder', 'DeleteConfigurationRecorder', 'DeleteDeliveryChannel'],
+  'logging-change',
+);
 add('guardduty', ['DeleteDetector', 'UpdateDetector', 'DisassociateFromMasterAccount'], 'logging-change');
 add('ec2', ['DeleteFlowLogs'], 'logging-change');
 add('logs', ['DeleteLogGroup', 'DeleteLogStream'], 'logging-change');
@@ -35,7 +63,13 @@ add('secretsmanager', ['GetSecretValue', 'BatchGetSecretValue'], 'secret-read');
 add('ssm', ['GetParameter', 'GetParameters', 'GetParametersByPath'], 'secret-read');
 add(
   's3',
-  ['PutBucketPolicy', 'DeleteBucketPolicy', 'PutBucketAcl', 'PutBucketPublicAccessBlock', 'DeleteBucketPublicAccessBlock'],
+  [
+    'PutBucketPolicy',
+    'DeleteBucketPolicy',
+    'PutBucketAcl',
+    'PutBucketPublicAccessBlock',
+    'DeleteBucketPublicAccessBlock',
+  ],
   'bucket-policy',
 );
 add('s3-control', ['PutPublicAccessBlock', 'DeletePublicAccessBlock'], 'bucket-policy');
@@ -73,7 +107,12 @@ export function riskOf(e: AuditEvent): RiskCategory | undefined {
 /** Denied calls: IAM/STS say AccessDenied, EC2 UnauthorizedOperation, JSON services AccessDeniedException. */
 export function isDenied(e: AuditEvent): boolean {
   const c = e.errorCode;
-  return c !== undefined && /^(AccessDenied|AccessDeniedException|UnauthorizedOperation|Client\.UnauthorizedOperation|UnauthorizedAccess)$/.test(c);
+  return (
+    c !== undefined &&
+    /^(AccessDenied|AccessDeniedException|UnauthorizedOperation|Client\.UnauthorizedOperation|UnauthorizedAccess)$/.test(
+      c,
+    )
+  );
 }
 
 /** `aws-cli`, `boto3`, `aws-sdk-go-v2`, `console`, `terraform`…: the first product token, lower-cased. */

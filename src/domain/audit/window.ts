@@ -40,7 +40,10 @@ export function auditWindow(
   if (until > now + 5 * 60_000) throw new UserFacingError('BAD_INPUT', '--until is in the future.');
   const oldest = now - MAX_LOOKBACK_MS;
   if (since < oldest) {
-    throw new UserFacingError('BAD_INPUT', 'CloudTrail event history keeps 90 days: --since must be within them.');
+    throw new UserFacingError(
+      'BAD_INPUT',
+      'CloudTrail event history keeps 90 days: --since must be within them.',
+    );
   }
   const wanted = since - (opts.baselineDays ?? 14) * DAY_MS;
   return { since, until, baselineStart: Math.max(wanted, oldest), baselineClamped: wanted < oldest };

@@ -82,7 +82,11 @@ export class FakeCloudTrail {
     if (!input) return jsonError(400, 'SerializationException', 'body is not a JSON object');
     const attrs = input.LookupAttributes;
     if (attrs !== undefined && (!Array.isArray(attrs) || attrs.length > 1)) {
-      return jsonError(400, 'InvalidLookupAttributesException', 'you can specify at most one lookup attribute');
+      return jsonError(
+        400,
+        'InvalidLookupAttributesException',
+        'you can specify at most one lookup attribute',
+      );
     }
     const attr = (attrs as { AttributeKey?: unknown; AttributeValue?: unknown }[] | undefined)?.[0];
     if (
@@ -112,12 +116,19 @@ export class FakeCloudTrail {
     if (input.NextToken !== undefined) {
       const token = decodeToken(input.NextToken);
       if (!token || token.h !== queryHash) {
-        return jsonError(400, 'InvalidNextTokenException', 'the token is invalid or belongs to another query');
+        return jsonError(
+          400,
+          'InvalidNextTokenException',
+          'the token is invalid or belongs to another query',
+        );
       }
       offset = token.o;
     }
     const matching = this.#list(info.account, info.region).filter(
-      (e) => e.time >= start && e.time <= end && matches(e, attr as { AttributeKey: string; AttributeValue: string }),
+      (e) =>
+        e.time >= start &&
+        e.time <= end &&
+        matches(e, attr as { AttributeKey: string; AttributeValue: string }),
     );
     const page = matching.slice(offset, offset + max);
     const next = offset + max < matching.length ? encodeToken({ h: queryHash, o: offset + max }) : undefined;
@@ -160,7 +171,10 @@ export class FakeCloudTrail {
   }
 }
 
-function matches(e: StoredEvent, attr: { AttributeKey: string; AttributeValue: string } | undefined): boolean {
+function matches(
+  e: StoredEvent,
+  attr: { AttributeKey: string; AttributeValue: string } | undefined,
+): boolean {
   if (!attr) return true;
   const v = attr.AttributeValue;
   switch (attr.AttributeKey) {

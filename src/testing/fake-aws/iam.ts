@@ -79,7 +79,8 @@ export class FakeIam {
         const k = u.keys.find((x) => x.id === p.get('AccessKeyId'));
         if (!k) return noSuch(`access key ${p.get('AccessKeyId')}`);
         const status = p.get('Status');
-        if (status !== 'Active' && status !== 'Inactive') return xmlError(400, 'ValidationError', 'bad Status');
+        if (status !== 'Active' && status !== 'Inactive')
+          return xmlError(400, 'ValidationError', 'bad Status');
         k.status = status;
         return xmlOk(op, NS, '');
       }
@@ -102,7 +103,9 @@ export class FakeIam {
       case 'ListUserTags': {
         const u = needUser();
         if (!isUser(u)) return u;
-        const tags = [...u.tags].map(([k, v]) => `<member><Key>${esc(k)}</Key><Value>${esc(v)}</Value></member>`);
+        const tags = [...u.tags].map(
+          ([k, v]) => `<member><Key>${esc(k)}</Key><Value>${esc(v)}</Value></member>`,
+        );
         return xmlOk(op, NS, `<Tags>${tags.join('')}</Tags><IsTruncated>false</IsTruncated>`);
       }
       case 'GetUser': {

@@ -43,7 +43,8 @@ export class FakeSecretsManager {
         const arn = `arn:aws:secretsmanager:${info.region}:${info.account}:secret:${name}-${randomUUID().slice(0, 6)}`;
         const secret: Secret = { name, arn, versions: [] };
         this.#secrets.set(arn, secret);
-        const v = typeof input.SecretString === 'string' ? this.#put(secret, input.SecretString, token) : undefined;
+        const v =
+          typeof input.SecretString === 'string' ? this.#put(secret, input.SecretString, token) : undefined;
         return jsonOk({ ARN: arn, Name: name, ...(v ? { VersionId: v.id } : {}) });
       }
       case 'PutSecretValue': {
@@ -54,7 +55,11 @@ export class FakeSecretsManager {
         }
         const existing = secret.versions.find((v) => v.id === token);
         if (existing && existing.value !== input.SecretString) {
-          return jsonError(400, 'ResourceExistsException', 'a version with this ClientRequestToken has another value');
+          return jsonError(
+            400,
+            'ResourceExistsException',
+            'a version with this ClientRequestToken has another value',
+          );
         }
         const v = existing ?? this.#put(secret, input.SecretString, token);
         return jsonOk({ ARN: secret.arn, Name: secret.name, VersionId: v.id, VersionStages: v.stages });

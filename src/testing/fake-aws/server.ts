@@ -94,7 +94,12 @@ export class FakeAws {
     const secret = randomBytes(20).toString('base64');
     const token = randomBytes(32).toString('base64');
     const role = roleArn.split('/').pop() ?? 'role';
-    this.#keys.set(id, { account, arn: `arn:aws:sts::${account}:assumed-role/${role}/${sessionName}`, secret, token });
+    this.#keys.set(id, {
+      account,
+      arn: `arn:aws:sts::${account}:assumed-role/${role}/${sessionName}`,
+      secret,
+      token,
+    });
     return { id, secret, token };
   }
 

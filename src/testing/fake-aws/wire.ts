@@ -56,7 +56,9 @@ export function esc(s: string): string {
 export function jsonBody(body: string): Record<string, unknown> | undefined {
   try {
     const v = JSON.parse(body || '{}') as unknown;
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+    return typeof v === 'object' && v !== null && !Array.isArray(v)
+      ? (v as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }
