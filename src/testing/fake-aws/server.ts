@@ -34,6 +34,8 @@ export type AwsRequestRecord = {
   operation: string;
   region: string;
   account: string;
+  /** The access key id that signed the request. */
+  keyId: string;
   status: number;
   errorCode?: string;
   at: number;
@@ -111,7 +113,9 @@ export class FakeAws {
     this.#faults = [];
   }
 
-  count(filter: Partial<Pick<AwsRequestRecord, 'service' | 'operation' | 'region' | 'errorCode'>>): number {
+  count(
+    filter: Partial<Pick<AwsRequestRecord, 'service' | 'operation' | 'region' | 'errorCode' | 'keyId'>>,
+  ): number {
     return this.requests.filter((r) =>
       Object.entries(filter).every(([k, v]) => r[k as keyof AwsRequestRecord] === v),
     ).length;
@@ -129,7 +133,7 @@ export class FakeAws {
       reply = target
         ? jsonError(403, 'IncompleteSignatureException', 'Authorization header is missing or malformed')
         : xmlError(403, 'IncompleteSignature', 'Authorization header is missing or malformed');
-      this.#send(res, reply, { service: '?', operation: '?', region: '?', account: '?' });
+      this.#send(res, reply, { service: '?', operation: '?', region: '?', account: '?', keyId: '?' });
       return;
     }
     const [, keyId, , region, service] = auth as unknown as [string, string, string, string, string];
@@ -173,6 +177,7 @@ export class FakeAws {
       operation: info.operation,
       region: info.region,
       account: info.account,
+      keyId: info.keyId,
       status: reply.status,
       ...(reply.errorCode ? { errorCode: reply.errorCode } : {}),
       at: Date.now(),
