@@ -315,3 +315,27 @@ describe('analyse: table of behaviours', () => {
     expect(rules(a.findings)).not.toContain('unusual-hours:low');
   });
 });
+
+describe('the Rotate offer after an audit', async () => {
+  const { rotateOffer } = await import('../../src/domain/rotate/offer.ts');
+  it('offers the principal and the keys it created for others', () => {
+    const a = analyse(
+      [
+        ...routine(),
+        ev({
+          time: at(10, 20),
+          source: 'iam.amazonaws.com',
+          name: 'CreateAccessKey',
+          readOnly: false,
+          createdKey: { user: 'backup-admin', accessKeyId: 'AKIANEWKEY0000000001' },
+        }),
+      ],
+      OPTS,
+    );
+    expect(rotateOffer('role:ci-deploy', a)).toEqual({
+      principal: 'role:ci-deploy',
+      createdKeys: [{ user: 'backup-admin', accessKeyId: 'AKIANEWKEY0000000001' }],
+    });
+    expect(rotateOffer('resource:bucket', analyse(routine(), OPTS))).toBeUndefined();
+  });
+});
