@@ -107,7 +107,10 @@ export function presentAudit(report: AuditReport, ctx: PresentContext): Message 
             : md`:white_check_mark: No findings: the window matches the baseline (regions, networks, clients, calls, hours, volume), with no high-risk calls or denied bursts.`,
     });
   } else {
-    blocks.push({ kind: 'section', text: md`*${a.findings.length} finding(s), highest severity first:*` });
+    blocks.push({
+      kind: 'section',
+      text: md`${bold(`${a.findings.length} finding(s), highest severity first:`)}`,
+    });
     blocks.push({ kind: 'list', items: a.findings.slice(0, SHOWN_FINDINGS).map(findingLine) });
     if (a.findings.length > SHOWN_FINDINGS) {
       blocks.push({
@@ -118,7 +121,7 @@ export function presentAudit(report: AuditReport, ctx: PresentContext): Message 
   }
   const cred = credentialLines(report);
   if (cred.length > 0) {
-    blocks.push({ kind: 'section', text: lit('*Credentials to consider rotating:*') });
+    blocks.push({ kind: 'section', text: md`${bold('Credentials to consider rotating:')}` });
     blocks.push({ kind: 'list', items: cred });
   }
   const relevant = relevantEvents(report);
@@ -127,7 +130,7 @@ export function presentAudit(report: AuditReport, ctx: PresentContext): Message 
     const lastEv = report.events[report.events.length - 1];
     blocks.push({
       kind: 'section',
-      text: md`*Timeline:* ${report.events.length} events from ${first ? t(first.time) : '—'} to ${lastEv ? t(lastEv.time) : '—'} UTC; the most relevant:`,
+      text: md`${bold('Timeline:')} ${report.events.length} events from ${first ? t(first.time) : '—'} to ${lastEv ? t(lastEv.time) : '—'} UTC; the most relevant:`,
     });
     blocks.push({ kind: 'list', items: relevant.map(eventLine) });
   }
@@ -192,18 +195,20 @@ function credentialLines(report: Extract<AuditReport, { state: 'done' }>): Text[
   return out;
 }
 
-/** Events named by findings first (by time), then denied and write calls, capped for the message. */
+/** Evidence of the most severe findings first, then denied and write calls; shown in time order, capped. */
 function relevantEvents(report: Extract<AuditReport, { state: 'done' }>): AuditEvent[] {
-  const flagged = new Set(report.analysis.findings.flatMap((f) => f.evidence.eventIds));
-  const picked = report.events.filter((e) => flagged.has(e.id));
-  if (picked.length < SHOWN_EVENTS) {
-    for (const e of report.events) {
-      if (picked.length >= SHOWN_EVENTS) break;
-      if (!flagged.has(e.id) && (e.errorCode || e.readOnly === false) && e.relation === 'actor')
-        picked.push(e);
+  const wanted = new Set<string>();
+  for (const f of report.analysis.findings) {
+    for (const id of f.evidence.eventIds) {
+      if (wanted.size >= SHOWN_EVENTS) break;
+      wanted.add(id);
     }
   }
-  return picked.sort((a, b) => a.time - b.time).slice(0, SHOWN_EVENTS);
+  for (const e of report.events) {
+    if (wanted.size >= SHOWN_EVENTS) break;
+    if ((e.errorCode || e.readOnly === false) && e.relation === 'actor') wanted.add(e.id);
+  }
+  return report.events.filter((e) => wanted.has(e.id)).sort((a, b) => a.time - b.time);
 }
 
 function eventLine(e: AuditEvent): Text {
