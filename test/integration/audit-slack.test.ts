@@ -112,10 +112,15 @@ describe('/scope audit through Slack', () => {
       response_url: hh.slack.responseUrl(),
     });
     const done = await hh.slack.waitFor(
-      () => hh.slack.messages(INCIDENT).find((m) => m.text.includes('cancelled')),
+      () => hh.slack.messages(INCIDENT).find((m) => m.ts !== progress.ts && m.text.includes('cancelled')),
       15_000,
     );
     expect(JSON.stringify(done.blocks)).toContain('<@U0RESPONDER>');
+    // The progress message no longer offers Cancel.
+    await hh.slack.waitFor(() => {
+      const m = hh.slack.messages(INCIDENT).find((x) => x.ts === progress.ts);
+      return m && !JSON.stringify(m.blocks).includes('audit_cancel');
+    });
     expect(hh.slack.uploads).toHaveLength(0);
   });
 });

@@ -89,6 +89,9 @@ describe('CloudTrail audit source against the stand-in', () => {
         signal: AbortSignal.timeout(20_000),
       });
       expect(fake.cloudtrail.throttled - throttledBefore).toBeGreaterThan(0);
+      // Backing off after a throttle lets the bucket refill: fewer throttles than pages (retrying at the pace would
+      // be throttled again at once, about two throttles per page).
+      expect(res.throttles).toBeLessThan(res.pages);
       expect(res.throttles).toBe(fake.cloudtrail.throttled - throttledBefore);
       expect(res.events).toHaveLength(400);
       expect(res.regions[0]?.error).toBeUndefined();

@@ -5,7 +5,7 @@ import type { AwsConfig } from '../../adapters/aws/config.ts';
 import type { AuditRequest } from '../../domain/audit/request.ts';
 import type { AuditEventSource } from '../../domain/audit/source.ts';
 import type { Logger } from '../../log.ts';
-import { presentAuditProgress } from '../../render/audit/present-audit.ts';
+import { presentAuditFinished, presentAuditProgress } from '../../render/audit/present-audit.ts';
 import { CancelFlags } from '../../store/jobs/cancel-flags.ts';
 import type { CommandPorts, JobContext } from '../run-command.ts';
 import { type AuditReport, runAudit } from './audit-job.ts';
@@ -23,6 +23,7 @@ export function auditPort(deps: {
 }): NonNullable<CommandPorts['audit']> {
   return async (request: AuditRequest, signal: AbortSignal, job: JobContext): Promise<AuditReport> => {
     let lastPost = Date.now();
+    let posted = false;
     let posting: Promise<void> = Promise.resolve();
     const { jobId, progress } = job;
     const flags = deps.flags;
@@ -34,12 +35,19 @@ export function auditPort(deps: {
       onProgress: (p) => {
         if (!progress || Date.now() - lastPost < deps.progressEveryMs) return;
         lastPost = Date.now();
+        posted = true;
         posting = posting
           .then(() => progress(presentAuditProgress(request.principal, p, jobId)))
           .catch((err: unknown) => deps.log?.warn({ err }, 'could not post audit progress'));
       },
     });
     await posting;
+    // The progress message loses its Cancel button once the audit is over.
+    if (posted && progress) {
+      await progress(presentAuditFinished(request.principal, report)).catch((err: unknown) =>
+        deps.log?.warn({ err }, 'could not close the audit progress message'),
+      );
+    }
     return report;
   };
 }

@@ -45,6 +45,18 @@ export function presentAuditProgress(
   return { summary: `Auditing ${principal}: ${p.pages} pages, ${p.events} events`, blocks };
 }
 
+/** What the progress message becomes when the audit is over (the result is posted separately). */
+export function presentAuditFinished(principal: string, report: AuditReport): Message {
+  const text =
+    report.state === 'cancelled'
+      ? md`:octagonal_sign: Audit of ${code(principal)} cancelled by ${user(report.by)}.`
+      : md`:white_check_mark: Audit of ${code(principal)} finished: ${report.fetch.pages} pages, ${report.analysis.window.events} events in the window — results below.`;
+  return {
+    summary: `Audit of ${principal} ${report.state === 'cancelled' ? 'cancelled' : 'finished'}`,
+    blocks: [{ kind: 'section', text }],
+  };
+}
+
 export function presentAudit(report: AuditReport, ctx: PresentContext): Message {
   if (report.state === 'cancelled') {
     return {
