@@ -8,11 +8,6 @@ import {
   TagUserCommand,
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
-import {
-  CreateSecretCommand,
-  DescribeSecretCommand,
-  PutSecretValueCommand,
-} from '@aws-sdk/client-secrets-manager';
 import type {
   ActionContext,
   ActionExecutor,
@@ -21,9 +16,7 @@ import type {
 } from '../../../domain/actions/contract.ts';
 import {
   changeSchema,
-  type KeyDestination,
   marker,
-  markerUuid,
   REVOKE_POLICY,
   type RotateChange,
   revokePolicy,
@@ -31,9 +24,10 @@ import {
 import type { KubeSecrets } from '../../kubernetes/secrets.ts';
 import type { AwsClients } from '../clients.ts';
 import { describe } from '../cloudtrail.ts';
+import { KeyDestinations, ROTATION_ANNOTATION } from './destinations.ts';
 
-/** Annotation on Secrets scope wrote: the marker of the request and step that wrote them. */
-export const ROTATION_ANNOTATION = 'scope.dev/rotation';
+export { ROTATION_ANNOTATION } from './destinations.ts';
+
 const TAG_PREFIX = 'scope:';
 
 type Change<K extends RotateChange['op']> = Extract<RotateChange, { op: K }>;
@@ -53,11 +47,13 @@ export class RotateExecutor implements ActionExecutor {
   readonly kind: 'rotate' | 'rotate-finish';
   readonly #clients: AwsClients;
   readonly #kube: KubeSecrets | undefined;
+  readonly #destinations: KeyDestinations;
 
   constructor(kind: 'rotate' | 'rotate-finish', clients: AwsClients, kube?: KubeSecrets) {
     this.kind = kind;
     this.#clients = clients;
     this.#kube = kube;
+    this.#destinations = new KeyDestinations(clients, kube);
   }
 
   async apply(s: PlanStep, ctx: ActionContext): Promise<StepRecord> {
@@ -139,7 +135,9 @@ export class RotateExecutor implements ActionExecutor {
         );
       }
       const stored = await Promise.all(
-        c.destinations.map((d) => this.#holds(d, c.account, k.id, ctx.requestId, stepKey, signal)),
+        c.destinations.map((d) =>
+          this.#destinations.holds(d, c.account, k.id, ctx.requestId, stepKey, signal),
+        ),
       );
       // Created and stored everywhere by an attempt whose record was lost: done, no second key.
       if (stored.every(Boolean))
@@ -160,75 +158,15 @@ export class RotateExecutor implements ActionExecutor {
       abortSignal: signal,
     });
     for (const d of c.destinations)
-      await this.#store(d, c.account, { id, secret, user: c.user }, ctx.requestId, stepKey, signal);
+      await this.#destinations.store(
+        d,
+        c.account,
+        { id, secret, user: c.user },
+        ctx.requestId,
+        stepKey,
+        signal,
+      );
     return { state: 'applied', prior: { ...prior, newKey: id } };
-  }
-
-  /** Whether a destination holds this key, written by this step. */
-  async #holds(
-    d: KeyDestination,
-    account: string,
-    keyId: string,
-    requestId: string,
-    stepKey: string,
-    signal: AbortSignal,
-  ): Promise<boolean> {
-    if (d.kind === 'secrets-manager') {
-      const token = markerUuid(requestId, `${stepKey}/${keyId}`);
-      try {
-        const desc = await this.#clients
-          .account(account)
-          .secrets(d.region)
-          .send(new DescribeSecretCommand({ SecretId: d.secretId }), { abortSignal: signal });
-        return desc.VersionIdsToStages?.[token] !== undefined;
-      } catch (err) {
-        if ((err as { name?: string }).name === 'ResourceNotFoundException') return false;
-        throw err;
-      }
-    }
-    const s = await this.#kubeOrFail().get(d.cluster, d.namespace, d.name);
-    return (
-      s?.annotations[ROTATION_ANNOTATION] === marker(requestId, stepKey) && s.data.AWS_ACCESS_KEY_ID === keyId
-    );
-  }
-
-  async #store(
-    d: KeyDestination,
-    account: string,
-    k: { id: string; secret: string; user: string },
-    requestId: string,
-    stepKey: string,
-    signal: AbortSignal,
-  ): Promise<void> {
-    if (d.kind === 'secrets-manager') {
-      const sm = this.#clients.account(account).secrets(d.region);
-      const value = JSON.stringify({
-        AccessKeyId: k.id,
-        SecretAccessKey: k.secret,
-        UserName: k.user,
-        RotatedBy: 'scope',
-        RequestId: requestId,
-      });
-      const token = markerUuid(requestId, `${stepKey}/${k.id}`);
-      try {
-        await sm.send(
-          new PutSecretValueCommand({ SecretId: d.secretId, SecretString: value, ClientRequestToken: token }),
-          { abortSignal: signal },
-        );
-      } catch (err) {
-        if ((err as { name?: string }).name !== 'ResourceNotFoundException') throw err;
-        await sm.send(
-          new CreateSecretCommand({ Name: d.secretId, SecretString: value, ClientRequestToken: token }),
-          { abortSignal: signal },
-        );
-      }
-      return;
-    }
-    await this.#kubeOrFail().put(d.cluster, d.namespace, d.name, {
-      type: 'Opaque',
-      annotations: { [ROTATION_ANNOTATION]: marker(requestId, stepKey), 'scope.dev/rotated-user': k.user },
-      data: { AWS_ACCESS_KEY_ID: k.id, AWS_SECRET_ACCESS_KEY: k.secret },
-    });
   }
 
   async #deactivate(
