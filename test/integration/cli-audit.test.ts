@@ -45,7 +45,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('scope cli audit', () => {
+describe('scope cli audit', { timeout: 90_000 }, () => {
   it('--json against the endpoint, profile and regions given by standard AWS environment variables', async () => {
     const out = await cli(
       {

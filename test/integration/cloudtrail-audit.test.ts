@@ -124,6 +124,21 @@ describe('CloudTrail audit source against the stand-in', () => {
     }
   });
 
+  it('reads only the requested regions, and says which requested ones are not configured', async () => {
+    const res = await source().fetch(parsePrincipal('user:half'), auditWindow({ since: '1d' }, now), {
+      regions: ['eu-west-1', 'sa-east-1'],
+      signal: AbortSignal.timeout(15_000),
+    });
+    expect(res.regions.map((r) => r.region)).toEqual(['eu-west-1']);
+    expect(res.notes).toContain('Not configured, so not read: sa-east-1.');
+    await expect(
+      source().fetch(parsePrincipal('user:half'), auditWindow({ since: '1d' }, now), {
+        regions: ['sa-east-1'],
+        signal: AbortSignal.timeout(5000),
+      }),
+    ).rejects.toThrow(/none of the requested regions is configured/);
+  });
+
   it('counts malformed events instead of crashing, and reads odd fields as unknown', async () => {
     const base = { name: 'ListBuckets', source: 's3.amazonaws.com', username: 'odd', resources: [] };
     fake.cloudtrail.addStored('111111111111', 'eu-west-1', [

@@ -8,6 +8,7 @@ import type {
   RegionOutcome,
 } from '../../domain/audit/source.ts';
 import type { AuditWindow } from '../../domain/audit/window.ts';
+import { UserFacingError } from '../../errors.ts';
 import type { AwsAccount, AwsClients } from './clients.ts';
 import type { AwsConfig } from './config.ts';
 
@@ -88,6 +89,17 @@ export class CloudTrailAuditSource implements AuditEventSource {
         ? account.regions.filter((r) => opts.regions?.includes(r))
         : account.regions;
       for (const region of regions) targets.push({ account, id, region, outcome: emptyOutcome(id, region) });
+    }
+    if (opts.regions) {
+      const known = new Set(this.#clients.accounts.flatMap((a) => a.regions));
+      const unknown = opts.regions.filter((r) => !known.has(r));
+      if (unknown.length === opts.regions.length) {
+        throw new UserFacingError(
+          'BAD_INPUT',
+          `none of the requested regions is configured (${unknown.join(', ')}); configured: ${[...known].join(', ') || 'none'}.`,
+        );
+      }
+      if (unknown.length > 0) notes.push(`Not configured, so not read: ${unknown.join(', ')}.`);
     }
     const byId = new Map<string, AuditEvent>();
     let unreadable = 0;
