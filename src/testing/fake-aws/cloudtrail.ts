@@ -105,11 +105,20 @@ export class FakeCloudTrail {
         return jsonError(400, 'SerializationException', `${k} must be epoch seconds`);
       }
     }
-    const start = input.StartTime === undefined ? 0 : (input.StartTime as number) * 1000;
-    const end = input.EndTime === undefined ? info.now : (input.EndTime as number) * 1000;
+    let start = input.StartTime === undefined ? 0 : (input.StartTime as number) * 1000;
+    let end = input.EndTime === undefined ? info.now : (input.EndTime as number) * 1000;
     if (start > end) return jsonError(400, 'InvalidTimeRangeException', 'StartTime is after EndTime');
+    // The token is bound to the query as sent (a page without EndTime keeps the first page's "now").
     const queryHash = createHash('sha256')
-      .update(JSON.stringify([info.account, info.region, attr ?? null, start, end]))
+      .update(
+        JSON.stringify([
+          info.account,
+          info.region,
+          attr ?? null,
+          input.StartTime ?? null,
+          input.EndTime ?? null,
+        ]),
+      )
       .digest('hex')
       .slice(0, 16);
     let offset = 0;
@@ -123,6 +132,8 @@ export class FakeCloudTrail {
         );
       }
       offset = token.o;
+      start = token.s;
+      end = token.e;
     }
     const matching = this.#list(info.account, info.region).filter(
       (e) =>
@@ -131,7 +142,10 @@ export class FakeCloudTrail {
         matches(e, attr as { AttributeKey: string; AttributeValue: string }),
     );
     const page = matching.slice(offset, offset + max);
-    const next = offset + max < matching.length ? encodeToken({ h: queryHash, o: offset + max }) : undefined;
+    const next =
+      offset + max < matching.length
+        ? encodeToken({ h: queryHash, o: offset + max, s: start, e: end })
+        : undefined;
     this.pages += 1;
     return jsonOk({
       Events: page.map((e) => ({
@@ -199,15 +213,24 @@ function matches(
   }
 }
 
-function encodeToken(t: { h: string; o: number }): string {
+type Token = { h: string; o: number; s: number; e: number };
+
+function encodeToken(t: Token): string {
   return Buffer.from(JSON.stringify(t)).toString('base64url');
 }
 
-function decodeToken(v: unknown): { h: string; o: number } | undefined {
+function decodeToken(v: unknown): Token | undefined {
   if (typeof v !== 'string') return undefined;
   try {
-    const t = JSON.parse(Buffer.from(v, 'base64url').toString('utf8')) as { h?: unknown; o?: unknown };
-    return typeof t.h === 'string' && typeof t.o === 'number' ? { h: t.h, o: t.o } : undefined;
+    const t = JSON.parse(Buffer.from(v, 'base64url').toString('utf8')) as Partial<
+      Record<keyof Token, unknown>
+    >;
+    return typeof t.h === 'string' &&
+      typeof t.o === 'number' &&
+      typeof t.s === 'number' &&
+      typeof t.e === 'number'
+      ? { h: t.h, o: t.o, s: t.s, e: t.e }
+      : undefined;
   } catch {
     return undefined;
   }
