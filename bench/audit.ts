@@ -6,7 +6,8 @@
  *   1. fetch    one IAM user with SCOPE_BENCH_AUDIT_EVENTS [20000] events over 15 days in 3 regions: the
  *               sustained LookupEvents rate per region (requests − 1 over the time from first to last request)
  *               against the limit, throttles the server answered and throttling errors that reached the report
- *   2. analyse  analyse() of SCOPE_BENCH_ANALYSE_EVENTS [100000] parsed events: CPU time (user + system),
+ *   2. analyse  analyse() of SCOPE_BENCH_ANALYSE_EVENTS [100000] parsed events (bulk + the last 500 events of
+ *               the compromised-CI scenario, so findings are built): CPU time (user + system),
  *               best and median of 5 runs
  * Results: lines on stdout and bench/results/audit-latest.json. Method and figures: docs/PERFORMANCE.md.
  */
@@ -21,7 +22,7 @@ import { analyse } from '../src/domain/audit/analyse.ts';
 import { parseLookupEntry } from '../src/domain/audit/event.ts';
 import { parsePrincipal } from '../src/domain/audit/principal.ts';
 import { auditWindow, DAY_MS } from '../src/domain/audit/window.ts';
-import { bulkRecords } from '../src/testing/cloudtrail-fixtures.ts';
+import { bulkRecords, compromisedCiScenario } from '../src/testing/cloudtrail-fixtures.ts';
 import { storedFromRecord } from '../src/testing/fake-aws/cloudtrail.ts';
 import { startFakeAws } from '../src/testing/fake-aws/server.ts';
 
@@ -109,14 +110,19 @@ export async function runAuditBench(): Promise<void> {
 
   // ---- 2. analysis CPU
   const now = Date.now();
-  const events = bulkRecords({
-    count: analyseEvents,
-    regions: REGIONS,
-    user: 'bench-user',
-    from: now - 15 * DAY_MS,
-    to: now,
-    seed: 9,
-  }).map((r) => {
+  // Bulk activity plus the compromised CI role's last 500 records, so the rules have findings to build.
+  const records = [
+    ...bulkRecords({
+      count: analyseEvents - 500,
+      regions: REGIONS,
+      user: 'bench-user',
+      from: now - 15 * DAY_MS,
+      to: now,
+      seed: 9,
+    }),
+    ...compromisedCiScenario(new Date(now)).records.slice(-500),
+  ];
+  const events = records.map((r) => {
     const s = storedFromRecord(r);
     return parseLookupEntry(
       {

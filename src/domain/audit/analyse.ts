@@ -57,13 +57,17 @@ export function analyse(all: readonly AuditEvent[], opts: AnalysisOptions): Anal
   const baseCallRegions = new Set(base.map((e) => `${callKey(e)}@${e.region}`));
 
   // Built-in high-risk calls: always for logging changes, otherwise when this call in this region is new.
-  const risky = groupBy(win, (e) => {
-    const cat = riskOf(e);
-    if (!cat) return undefined;
-    if (cat !== 'logging-change' && hasBaseline && baseCallRegions.has(`${callKey(e)}@${e.region}`))
-      return undefined;
-    return `${cat}|${callKey(e)}|${isDenied(e) ? 'denied' : 'ok'}`;
-  });
+  const risky = groupBy(
+    win,
+    (e) => {
+      const cat = riskOf(e);
+      if (!cat) return undefined;
+      if (cat !== 'logging-change' && hasBaseline && baseCallRegions.has(`${callKey(e)}@${e.region}`))
+        return undefined;
+      return `${cat}|${callKey(e)}|${isDenied(e) ? 'denied' : 'ok'}`;
+    },
+    (e) => e.region,
+  );
   const riskyCalls = new Set<string>();
   for (const [k, g] of risky) {
     const [cat, call, outcome] = k.split('|') as [RiskCategory, string, string];
@@ -71,7 +75,7 @@ export function analyse(all: readonly AuditEvent[], opts: AnalysisOptions): Anal
     const name = call.split(':')[1] ?? call;
     const denied = outcome === 'denied';
     const sev = denied ? lower(CATEGORY_SEVERITY[cat]) : CATEGORY_SEVERITY[cat];
-    const regions = unique(win.filter((e) => callKey(e) === call).map((e) => e.region));
+    const regions = unique([...g.values]);
     findings.push({
       rule: 'high-risk-call',
       severity: sev,
@@ -96,10 +100,13 @@ export function analyse(all: readonly AuditEvent[], opts: AnalysisOptions): Anal
       });
     }
     const baseNets = new Set(base.filter((e) => !isAwsService(e.sourceIp)).map((e) => networkOf(e.sourceIp)));
-    for (const [net, g] of groupBy(win, (e) =>
-      isAwsService(e.sourceIp) || baseNets.has(networkOf(e.sourceIp)) ? undefined : networkOf(e.sourceIp),
+    for (const [net, g] of groupBy(
+      win,
+      (e) =>
+        isAwsService(e.sourceIp) || baseNets.has(networkOf(e.sourceIp)) ? undefined : networkOf(e.sourceIp),
+      (e) => e.sourceIp,
     )) {
-      const ips = unique(win.filter((e) => networkOf(e.sourceIp) === net).map((e) => e.sourceIp ?? ''));
+      const ips = unique([...g.values]);
       findings.push({
         rule: 'new-network',
         severity: g.writes > 0 ? 'high' : 'medium',
@@ -109,11 +116,15 @@ export function analyse(all: readonly AuditEvent[], opts: AnalysisOptions): Anal
       });
     }
     const baseFamilies = new Set(base.map((e) => userAgentFamily(e.userAgent)));
-    for (const [family, g] of groupBy(win, (e) => {
-      const f = userAgentFamily(e.userAgent);
-      return baseFamilies.has(f) ? undefined : f;
-    })) {
-      const sample = win.find((e) => userAgentFamily(e.userAgent) === family)?.userAgent ?? '';
+    for (const [family, g] of groupBy(
+      win,
+      (e) => {
+        const f = userAgentFamily(e.userAgent);
+        return baseFamilies.has(f) ? undefined : f;
+      },
+      (e) => e.userAgent,
+    )) {
+      const sample = [...g.values][0] ?? '';
       findings.push({
         rule: 'new-user-agent',
         severity: 'medium',
@@ -128,6 +139,7 @@ export function analyse(all: readonly AuditEvent[], opts: AnalysisOptions): Anal
     });
     const reads = new Group();
     const readNames: string[] = [];
+    const readCalls = new Set<string>();
     for (const [call, g] of newCalls) {
       if (g.writes > 0) {
         findings.push({
@@ -139,9 +151,10 @@ export function analyse(all: readonly AuditEvent[], opts: AnalysisOptions): Anal
         });
       } else {
         readNames.push(`${call.split(':')[1]} ×${g.count}`);
-        for (const e of win) if (callKey(e) === call) reads.add(e);
+        readCalls.add(call);
       }
     }
+    if (readCalls.size > 0) for (const e of win) if (readCalls.has(callKey(e))) reads.add(e);
     if (reads.count > 0) {
       findings.push({
         rule: 'new-call',

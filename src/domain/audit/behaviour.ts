@@ -7,23 +7,26 @@ const HOUR = 3_600_000;
 const DENIED_BURST = 3;
 const DENIED_SPAN = 10 * 60_000;
 
+/** The UTC hour of day of an epoch-millisecond time (no Date allocation). */
+function hourOf(ms: number): number {
+  return Math.floor(ms / HOUR) % 24;
+}
+
 export function unusualHours(win: AuditEvent[], base: AuditEvent[], out: Finding[]): void {
   if (base.length < 20) return;
   const usual = new Set<number>();
   for (const e of base) {
-    const h = new Date(e.time).getUTCHours();
+    const h = hourOf(e.time);
     usual
       .add((h + 23) % 24)
       .add(h)
       .add((h + 1) % 24);
   }
   if (usual.size >= 24) return;
-  const g = groupBy(win, (e) => (usual.has(new Date(e.time).getUTCHours()) ? undefined : 'x')).get('x');
+  const g = groupBy(win, (e) => (usual.has(hourOf(e.time)) ? undefined : 'x')).get('x');
   if (!g) return;
   const hours = unique(
-    win
-      .filter((e) => !usual.has(new Date(e.time).getUTCHours()))
-      .map((e) => `${String(new Date(e.time).getUTCHours()).padStart(2, '0')}:00`),
+    win.filter((e) => !usual.has(hourOf(e.time))).map((e) => `${String(hourOf(e.time)).padStart(2, '0')}:00`),
   );
   out.push({
     rule: 'unusual-hours',

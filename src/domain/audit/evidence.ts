@@ -10,6 +10,8 @@ export class Group {
   first = Number.POSITIVE_INFINITY;
   last = 0;
   writes = 0;
+  /** Distinct sample values (addresses, regions, user agents), at most 50, in order of appearance. */
+  values = new Set<string>();
   add(e: AuditEvent): void {
     if (this.ids.length < MAX_IDS) this.ids.push(e.id);
     this.count += 1;
@@ -25,6 +27,7 @@ export class Group {
 export function groupBy(
   events: readonly AuditEvent[],
   key: (e: AuditEvent) => string | undefined,
+  value?: (e: AuditEvent) => string | undefined,
 ): Map<string, Group> {
   const m = new Map<string, Group>();
   for (const e of events) {
@@ -36,6 +39,10 @@ export function groupBy(
       m.set(k, g);
     }
     g.add(e);
+    if (value && g.values.size < 50) {
+      const v = value(e);
+      if (v !== undefined) g.values.add(v);
+    }
   }
   return m;
 }
