@@ -1172,7 +1172,9 @@ async function cleanup(): Promise<void> {
 }
 
 try {
-  await main();
+  // `npm run bench -- --audit`: the CloudTrail audit benchmark (bench/audit.ts) instead of the fleet one.
+  if (process.argv.includes('--audit')) await (await import('./audit.ts')).runAuditBench();
+  else await main();
 } catch (err) {
   process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exitCode = 1;

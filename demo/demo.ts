@@ -16,6 +16,7 @@ import { type RedisServer, startRedisServer } from '../src/testing/redis-server.
 import { sendBlockActions, sendSlashCommand } from '../src/testing/slack-requests.ts';
 import { startCommandWorker } from '../src/worker.ts';
 import { commandPorts, slackClient, startCollector } from '../src/worker-process.ts';
+import { startDemoAws } from './audit.ts';
 import { AGENT_ODD, COMPROMISED, demoFleet, devRollout } from './fleet.ts';
 import { type ConsoleButton, renderBlocks } from './render-blocks.ts';
 
@@ -82,11 +83,15 @@ export async function runDemo(argv: string[]): Promise<number> {
   slack.addChannel({ id: CHANNEL, name: 'inc-vendor-compromise' });
   cleanups.push(() => slack.close());
 
+  const aws = await startDemoAws();
+  cleanups.push(aws.stop);
+
   const logFile = join(dir, 'scope.log');
   const config = parseConfig({
     slack: slackSettingsFor(slack, SECRET),
     redis: { url: redis.url, prefix: '{scope-demo}' },
     clusters,
+    aws: aws.config,
     access: { allowedChannels: [CHANNEL] },
     worker: { concurrency: 4, attempts: 3, backoffMs: 200 },
     log: { level: 'info' },
@@ -123,6 +128,7 @@ export async function runDemo(argv: string[]): Promise<number> {
   say('  /scope image registry.example.com/vendor/agent:5.2');
   say(`  /scope digest ${AGENT_ODD.slice(0, 19)}`);
   say('  /scope where dev-1/payments/api');
+  for (const h of aws.hints) say(`  ${h}`);
   say('  /scope status        /scope help        (press N for a button, quit to stop)');
   say('');
 
@@ -147,7 +153,7 @@ export async function runDemo(argv: string[]): Promise<number> {
       return true;
     }
     const text = input.replace(/^\/scope\b\s*/, '');
-    if (text === input && !/^(digest|image|where|status|help)\b/.test(input)) {
+    if (text === input && !/^(digest|image|where|status|help|audit)\b/.test(input)) {
       say('Commands start with /scope, e.g. /scope help');
       return true;
     }

@@ -10,6 +10,7 @@ import { registerHandlers } from './handlers/index.ts';
 import { RefusalRecorder } from './handlers/refusals.ts';
 import { guardSlackRequests, unhandledRequestAuditor } from './handlers/request-guard.ts';
 import type { Logger } from './log.ts';
+import { CancelFlags } from './store/jobs/cancel-flags.ts';
 
 /** A running bot: the Bolt app, the port its HTTP receiver listens on (HTTP mode), and a graceful stop. */
 export type RunningBot = { app: App; port?: number; stop: () => Promise<void> };
@@ -111,6 +112,7 @@ export async function startBot(
     audit: c.audit,
     metrics: c.metrics,
     log,
+    cancelFlags: new CancelFlags(c.redis, config.redis.prefix),
   });
   let port: number | undefined;
   let stopped = false;

@@ -16,6 +16,7 @@ Runs a /scope command directly against the configured Redis index and prints the
   scope cli guardrails [cluster]       whether signature enforcement exists and blocks, per namespace (live)
   scope cli log [n]                    the last n audit entries
   scope cli audit-log verify|export    check the keyed audit chain; export it as JSON lines
+  scope cli audit role:ci-deploy       what a credential did in CloudTrail (scope cli audit --help)
 Options:
   --json   stable machine-readable output ({"schema":"scope.cli/v1","ok":true,"completeness":…,"result":…}
            or "ok":false with "error")
@@ -61,6 +62,12 @@ export function cliSyntax(text: string): string {
 /** Completeness of any result: inventory answers and status carry it; help is always complete. */
 export function completenessOf(result: CommandResult): Completeness {
   if (result.kind === 'help' || result.kind === 'log') return 'complete';
+  if (result.kind === 'audit') {
+    if (result.report.state !== 'done') return 'unknown';
+    const regions = result.report.fetch.regions;
+    const failed = regions.filter((r) => r.error !== undefined || r.truncated).length;
+    return failed === 0 ? 'complete' : failed === regions.length ? 'unknown' : 'partial';
+  }
   return result.report.completeness;
 }
 
@@ -97,6 +104,7 @@ function parseCliArgs(argv: string[]): Parsed {
 
 export async function runCli(argv: string[]): Promise<number> {
   if (argv[0] === 'audit-log') return (await import('./cli/audit-log.ts')).runAuditLogCli(argv.slice(1));
+  if (argv[0] === 'audit') return (await import('./cli-audit.ts')).runAuditCli(argv.slice(1));
   const wantsJson = argv.includes('--json');
   const print = (out: CliJson) => console.log(JSON.stringify(out, null, 2));
   const fail = (code: string, message: string, hint?: string) => {
@@ -223,7 +231,7 @@ async function indexPorts(config: Config, status: boolean): Promise<ClosablePort
     return {
       status: () => buildStatus([c.commandQueue], c.syncStates),
       inventory: c.inventory,
-      audit: c.audit,
+      auditLog: c.audit,
       close: c.close,
     };
   }

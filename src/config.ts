@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { loadAll as loadYamlDocuments } from 'js-yaml';
 import { z } from 'zod';
+import { AWS_CONFIG_DEFAULT, awsConfigSchema } from './adapters/aws/config.ts';
 import { apiUrlProblem, DEFAULT_RESPONSE_URL_HOSTS } from './domain/slack/urls.ts';
 import { ScopeError } from './errors.ts';
 import { redisSentinelSchema, redisTlsSchema } from './redis-connection.ts';
@@ -90,17 +91,7 @@ const schema = z
         stalledIntervalMs: 30_000,
       }),
     clusters: z.array(clusterSchema).default([]),
-    aws: z
-      .object({
-        regions: z
-          .array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as eu-west-1'))
-          .default([]),
-        credentialSource: z.enum(['default-chain', 'web-identity', 'profile']).default('default-chain'),
-        profile: z.string().optional(),
-        endpoint: z.string().url().optional(),
-      })
-      .strict()
-      .default({ regions: [], credentialSource: 'default-chain' }),
+    aws: awsConfigSchema.default(AWS_CONFIG_DEFAULT),
     access: z
       .object({
         allowedChannels: z.array(
@@ -175,6 +166,7 @@ export const ENV_OVERRIDES: ReadonlyArray<{
   { env: 'SCOPE_AUDIT_KEY', path: ['audit', 'hmacSecret'] },
   { env: 'SCOPE_AUDIT_WITNESS_FILE', path: ['audit', 'witnessFile'] },
   { env: 'SCOPE_AUDIT_WITNESS_CHANNEL', path: ['audit', 'witnessChannel'] },
+  { env: 'SCOPE_AWS_REGIONS', path: ['aws', 'regions'], type: 'list' },
 ];
 
 function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {

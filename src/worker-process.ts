@@ -10,6 +10,7 @@ import { slackLogger } from './adapters/slack/logger.ts';
 import { SlackNotifier } from './adapters/slack/notifier.ts';
 import type { Container } from './container.ts';
 import { ScopeError } from './errors.ts';
+import { auditPortFromConfig } from './jobs/audit/audit-port.ts';
 import type { CommandPorts } from './jobs/run-command.ts';
 import { buildStatus } from './jobs/status.ts';
 import { Lease } from './store/lease.ts';
@@ -26,7 +27,8 @@ export function commandPorts(c: Container): CommandPorts {
         ...(only ? { only } : {}),
       }),
     clusterNames: () => c.config.clusters.map((k) => k.name),
-    audit: c.audit,
+    auditLog: c.audit,
+    audit: auditPortFromConfig(c.config.aws, c.redis, c.config.redis.prefix, c.log),
   };
 }
 

@@ -80,7 +80,12 @@ export function startCommandWorker(
       let message: Message;
       let outcome = 'delivered';
       try {
-        const result = await runCommand(data.command, deps.ports, signal);
+        const result = await runCommand(data.command, deps.ports, signal, {
+          ...(job.id ? { jobId: job.id } : {}),
+          progress: async (m) => {
+            await deps.notifier.deliver(data.reply, m, `${job.id ?? data.correlationId}-progress`);
+          },
+        });
         message = present(result, {
           requesterId: data.requester.userId,
           commandText: `/scope ${data.commandText}`,

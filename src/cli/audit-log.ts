@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { type Config, loadConfig } from '../config.ts';
 import { buildContainer } from '../container.ts';
-import type { VerifyReport, WitnessRecord } from '../domain/audit/chain.ts';
+import type { VerifyReport, WitnessRecord } from '../domain/audit-log/chain.ts';
 import { isUserFacing, ScopeError, UserFacingError } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import { readWitnessFile } from '../store/audit/file-witness.ts';

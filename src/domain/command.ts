@@ -1,4 +1,5 @@
 import { UserFacingError } from '../errors.ts';
+import { type AuditRequest, describeAuditRequest, parseAuditArgs } from './audit/request.ts';
 import {
   type DigestQuery,
   type ImageQuery,
@@ -18,7 +19,8 @@ export type Command =
   | { name: 'image'; query: ImageQuery }
   | { name: 'where'; target: WhereTarget }
   | { name: 'guardrails'; cluster?: string }
-  | { name: 'log'; count: number };
+  | { name: 'log'; count: number }
+  | { name: 'audit'; request: AuditRequest };
 
 export type CommandName = Command['name'];
 
@@ -142,6 +144,17 @@ export const COMMANDS: readonly Spec[] = [
     },
   },
   {
+    name: 'audit',
+    usage:
+      '/scope audit <user:NAME|role:NAME|AKIA…|resource:NAME> [--since 24h|ISO] [--until …] [--regions a,b]',
+    example: '/scope audit role:ci-deploy --since 7d',
+    summary: 'What a credential did in AWS CloudTrail, and what is unusual against its baseline.',
+    parse: (args, spec) => {
+      if (args.length === 0) expectArgs(spec, args, 1, 7);
+      return withUsage(spec, () => ({ name: 'audit', request: parseAuditArgs(args) }));
+    },
+  },
+  {
     name: 'status',
     usage: '/scope status',
     example: '/scope status',
@@ -233,6 +246,8 @@ export function describeCommand(cmd: Command): string {
       return `digest ${describeDigestQuery(cmd.query)}`;
     case 'image':
       return `image ${cmd.query.registry}/${cmd.query.repository}${cmd.query.tag ? `:${cmd.query.tag}` : ''}`;
+    case 'audit':
+      return describeAuditRequest(cmd.request);
     case 'where':
       return `where ${[cmd.target.cluster, cmd.target.namespace, cmd.target.kind, cmd.target.workload].filter(Boolean).join('/')}`;
     case 'guardrails':

@@ -46,6 +46,7 @@ const ESTIMATES: Partial<Record<Command['name'], string>> = {
   image: 'about a second',
   where: 'about a second',
   status: 'a moment',
+  audit: 'a few minutes (CloudTrail allows 2 requests/s per region; progress is posted)',
 };
 
 /** Parse → authorize → enqueue, and say so. Returns the ephemeral reply for the ack; never throws. */

@@ -1,8 +1,11 @@
-import type { AuditReader, StoredAuditEntry } from '../domain/audit/chain.ts';
+import type { AuditRequest } from '../domain/audit/request.ts';
+import type { AuditReader, StoredAuditEntry } from '../domain/audit-log/chain.ts';
 import type { Command } from '../domain/command.ts';
 import type { DigestReport, ImageReport, WhereReport } from '../domain/inventory/fleet-report.ts';
 import type { GuardrailsReport } from '../domain/provenance/guardrails.ts';
 import { UserFacingError } from '../errors.ts';
+import type { Message } from '../render/message.ts';
+import type { AuditReport } from './audit/audit-job.ts';
 import { digestQuery, type InventoryReader, imageQuery, whereQuery } from './inventory-queries.ts';
 import type { StatusReport } from './status.ts';
 
@@ -14,19 +17,25 @@ export type CommandResult =
   | { kind: 'image'; report: ImageReport }
   | { kind: 'where'; report: WhereReport }
   | { kind: 'guardrails'; report: GuardrailsReport }
-  | { kind: 'log'; entries: StoredAuditEntry[]; unreadable: string[] };
+  | { kind: 'log'; entries: StoredAuditEntry[]; unreadable: string[] }
+  | { kind: 'audit'; report: AuditReport };
+
+/** What a running job offers a long command: its id (for a Cancel button) and a way to post progress. */
+export type JobContext = { jobId?: string; progress?: (message: Message) => Promise<void> };
 
 /** What command jobs need from the outside world; built by the container, replaced by nothing in tests. */
 export type CommandPorts = {
   status: () => Promise<StatusReport>;
   inventory: InventoryReader;
   /** The audit trail, for `log`; absent where there is none (CLI --live). */
-  audit?: AuditReader;
+  auditLog?: AuditReader;
   now?: () => Date;
   /** Live check of admission enforcement; absent where no cluster can be reached (the CLI without config). */
   guardrails?: (cluster: string | undefined, signal: AbortSignal) => Promise<GuardrailsReport>;
   /** Names of the configured clusters, to tell a typo from a cluster with nothing to report. */
   clusterNames?: () => readonly string[];
+  /** CloudTrail audits; absent when no AWS region is configured. */
+  audit?: (request: AuditRequest, signal: AbortSignal, job: JobContext) => Promise<AuditReport>;
 };
 
 /** Runs one parsed command to its result. Pure dispatch: the I/O lives behind the ports. */
@@ -34,6 +43,7 @@ export async function runCommand(
   cmd: Command,
   ports: CommandPorts,
   signal?: AbortSignal,
+  job: JobContext = {},
 ): Promise<CommandResult> {
   signal?.throwIfAborted();
   switch (cmd.name) {
@@ -50,13 +60,25 @@ export async function runCommand(
     case 'guardrails':
       return { kind: 'guardrails', report: await guardrails(cmd.cluster, ports, signal) };
     case 'log': {
-      if (!ports.audit)
+      if (!ports.auditLog)
         throw new UserFacingError(
           'BAD_INPUT',
           'the audit trail is in Redis; `log` does not work with --live',
         );
-      return { kind: 'log', ...(await ports.audit.read(cmd.count)) };
+      return { kind: 'log', ...(await ports.auditLog.read(cmd.count)) };
     }
+    case 'audit':
+      if (!ports.audit) {
+        throw new UserFacingError(
+          'CONFIG_INVALID',
+          'CloudTrail audits are not set up: no AWS region is configured.',
+          'Set aws.regions (or SCOPE_AWS_REGIONS) and credentials for scope.',
+        );
+      }
+      return {
+        kind: 'audit',
+        report: await ports.audit(cmd.request, signal ?? new AbortController().signal, job),
+      };
   }
 }
 

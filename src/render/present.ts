@@ -1,7 +1,8 @@
 import { COMMANDS, commandSpec } from '../domain/command.ts';
 import type { CommandResult } from '../jobs/run-command.ts';
 import type { StatusReport } from '../jobs/status.ts';
-import { presentAuditLog } from './audit/present-audit.ts';
+import { presentAudit } from './audit/present-audit.ts';
+import { presentAuditLog } from './audit-log/present-audit-log.ts';
 import { footer, type PresentContext } from './footer.ts';
 import { completenessLabel } from './inventory/coverage.ts';
 import { presentDigest, presentImage, presentWhere } from './inventory/present-inventory.ts';
@@ -28,6 +29,8 @@ export function present(result: CommandResult, ctx: PresentContext): Message {
       return presentGuardrails(result.report, ctx);
     case 'log':
       return presentAuditLog(result.entries, result.unreadable, ctx);
+    case 'audit':
+      return presentAudit(result.report, ctx);
   }
 }
 

@@ -7,7 +7,7 @@ import { EXIT, runAuditLogCli } from '../../src/cli/audit-log.ts';
 import { runCli } from '../../src/cli.ts';
 import { loadConfig } from '../../src/config.ts';
 import { buildContainer } from '../../src/container.ts';
-import { fieldValue, type RawRow } from '../../src/domain/audit/chain.ts';
+import { fieldValue, type RawRow } from '../../src/domain/audit-log/chain.ts';
 import { createLogger } from '../../src/log.ts';
 import { sendSlashCommand } from '../../src/testing/slack-requests.ts';
 import { testRedis } from '../support/redis.ts';

@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SlackWitness } from '../../src/adapters/slack/audit-witness.ts';
-import { type AuditEntry, chainHash, fieldValue, keyId, type RawRow } from '../../src/domain/audit/chain.ts';
+import {
+  type AuditEntry,
+  chainHash,
+  fieldValue,
+  keyId,
+  type RawRow,
+} from '../../src/domain/audit-log/chain.ts';
 import { auditKey } from '../../src/store/audit/audit-config.ts';
 import { AuditLog } from '../../src/store/audit/audit-log.ts';
 import { FileWitness, readWitnessFile } from '../../src/store/audit/file-witness.ts';

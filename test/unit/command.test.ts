@@ -134,7 +134,7 @@ describe('parseCommand: errors', () => {
     expect(err.code).toBe('UNKNOWN_COMMAND');
     expect(err.message).toBe('`dgest` is not a scope command. Did you mean `/scope digest`?');
     expect(err.hint).toBe(
-      'Commands: digest, image, where, guardrails, status, log, help. Try `/scope help`.',
+      'Commands: digest, image, where, guardrails, audit, status, log, help. Try `/scope help`.',
     );
   });
 
@@ -303,6 +303,7 @@ describe('describeCommand', () => {
 describe('COMMANDS', () => {
   it('has a spec, usage and example for every command name, each example parsing cleanly', () => {
     expect(COMMANDS.map((c) => c.name).sort()).toEqual([
+      'audit',
       'digest',
       'guardrails',
       'help',

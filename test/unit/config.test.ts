@@ -45,7 +45,8 @@ describe('parseConfig defaults', () => {
         stalledIntervalMs: 30_000,
       });
       expect(c.clusters).toEqual([]);
-      expect(c.aws).toEqual({ regions: [], credentialSource: 'default-chain' });
+      expect(c.aws).toMatchObject({ regions: [], credentialSource: 'default-chain', accounts: [] });
+      expect(c.aws.audit.requestsPerSecond).toBe(2);
       expect(c.access).toEqual({ allowedChannels: ['*'], approvers: { users: [], usergroups: [] } });
       expect(c.inventory).toMatchObject({
         historyDays: 90,

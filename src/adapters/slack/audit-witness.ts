@@ -1,4 +1,4 @@
-import type { AuditWitness, ChainHead } from '../../domain/audit/chain.ts';
+import type { AuditWitness, ChainHead } from '../../domain/audit-log/chain.ts';
 
 /** The one Web API call this witness makes. */
 export type PostMessage = (args: { channel: string; text: string }) => Promise<unknown>;

@@ -9,7 +9,7 @@ import {
   type StoredAuditEntry,
   type VerifyReport,
   type WitnessRecord,
-} from '../../domain/audit/chain.ts';
+} from '../../domain/audit-log/chain.ts';
 import { ScopeError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import { AuditWriter } from './audit-writer.ts';

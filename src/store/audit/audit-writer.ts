@@ -8,7 +8,7 @@ import {
   keyId,
   parseRow,
   type RawRow,
-} from '../../domain/audit/chain.ts';
+} from '../../domain/audit-log/chain.ts';
 import type { Logger } from '../../log.ts';
 
 /**

@@ -5,7 +5,7 @@ import {
   type ChainHead,
   type WitnessRecord,
   witnessRecordSchema,
-} from '../../domain/audit/chain.ts';
+} from '../../domain/audit-log/chain.ts';
 
 /**
  * Appends the chain head to a JSON-lines file outside Redis (mode 0600, append only). Point it at storage an
