@@ -2,10 +2,13 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, type Logger as BoltLogger, HTTPReceiver, LogLevel, SocketModeReceiver } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
+import { UsergroupResolver } from './adapters/slack/usergroups.ts';
 import { requireSlackCredentials } from './config.ts';
 import type { Container } from './container.ts';
 import { ScopeError } from './errors.ts';
+import { interactionSlack } from './handlers/actions/index.ts';
 import { registerHandlers } from './handlers/index.ts';
+import { ActionInteractions } from './jobs/actions/interactions.ts';
 import type { Logger } from './log.ts';
 
 /** A running bot: the Bolt app, the port its HTTP receiver listens on (HTTP mode), and a graceful stop. */
@@ -103,12 +106,23 @@ export async function startBot(
   app.error(async (err) => {
     log.error({ err }, 'unhandled error in a Slack listener');
   });
+  const usergroups = new UsergroupResolver(app.client, c.redis, config.redis.prefix);
+  const actions = new ActionInteractions({
+    config,
+    store: c.actions,
+    queue: c.actionQueue,
+    audit: c.audit,
+    log: log.child({ component: 'actions' }),
+    slack: interactionSlack(app.client),
+    groupsOf: (user, groups) => usergroups.groupsOf(user, groups),
+  });
   registerHandlers(app, {
     config,
     queue: c.commandQueue,
     audit: c.audit,
     metrics: c.metrics,
     log,
+    actions,
   });
   let port: number | undefined;
   if (receiver instanceof HTTPReceiver) {

@@ -1,10 +1,12 @@
 import { Queue } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Config } from './config.ts';
+import { ACTION_QUEUE, type ActionJobData } from './jobs/actions/definitions.ts';
 import { COMMAND_QUEUE, type CommandJobData } from './jobs/definitions.ts';
 import type { SyncStateReader } from './jobs/status.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMetrics, type Metrics } from './observability.ts';
+import { ActionStore } from './store/actions/action-store.ts';
 import { AuditLog } from './store/audit/audit-log.ts';
 import { InventoryStore } from './store/inventory/inventory-store.ts';
 
@@ -18,6 +20,9 @@ export type Container = {
   connect: () => Redis;
   commandQueue: Queue<CommandJobData>;
   audit: AuditLog;
+  /** Approval engine queue (plan, execute, card, expire, recheck) and its server-side state. */
+  actionQueue: Queue<ActionJobData>;
+  actions: ActionStore;
   inventory: InventoryStore;
   syncStates: SyncStateReader;
   close: () => Promise<void>;
@@ -53,6 +58,8 @@ export function buildContainer(
   const commandQueue = new Queue<CommandJobData>(COMMAND_QUEUE, { connection: redis, prefix });
   commandQueue.on('error', (err) => logger.warn({ err }, 'command queue error'));
   const inventory = new InventoryStore(redis, prefix, config);
+  const actionQueue = new Queue<ActionJobData>(ACTION_QUEUE, { connection: redis, prefix });
+  actionQueue.on('error', (err) => logger.warn({ err }, 'action queue error'));
   return {
     config,
     log: logger,
@@ -61,10 +68,13 @@ export function buildContainer(
     connect,
     commandQueue,
     audit: new AuditLog(redis, prefix),
+    actionQueue,
+    actions: new ActionStore(redis, prefix),
     inventory,
     syncStates: inventory,
     close: async () => {
       await commandQueue.close();
+      await actionQueue.close();
       await redis.quit().catch(() => redis.disconnect());
     },
   };

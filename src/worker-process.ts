@@ -4,9 +4,13 @@ import { hostname } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { WebClient } from '@slack/web-api';
 import { FleetCollector } from './adapters/kubernetes/collector.ts';
-import { SlackNotifier } from './adapters/slack/notifier.ts';
+import { registerFreeze } from './adapters/kubernetes/freeze/index.ts';
+import { type Notifier, SlackNotifier } from './adapters/slack/notifier.ts';
 import type { Container } from './container.ts';
 import { ScopeError } from './errors.ts';
+import { withActionButtons } from './jobs/actions/offers.ts';
+import { ActionRegistry } from './jobs/actions/registry.ts';
+import { type RunningActionWorker, startActionWorker } from './jobs/actions/worker.ts';
 import type { CommandPorts } from './jobs/run-command.ts';
 import { buildStatus } from './jobs/status.ts';
 import { Lease } from './store/lease.ts';
@@ -14,10 +18,55 @@ import { startCommandWorker } from './worker.ts';
 
 /** The ports every command job runs against, wired to the real stores and queues. */
 export function commandPorts(c: Container): CommandPorts {
+  const preview = registerFreeze(new ActionRegistry(), c.config).preview;
   return {
     status: () => buildStatus([c.commandQueue], c.syncStates),
     inventory: c.inventory,
+    actions: { activeFreezes: () => activeFreezes(c), previewFreeze: preview },
   };
+}
+
+/** Active freezes for `/scope frozen`, from the engine's store. */
+export async function activeFreezes(c: Container) {
+  const requests = await c.actions.active('freeze');
+  return Promise.all(
+    requests.map(async (r) => {
+      const steps = await c.actions.steps(r.id);
+      return {
+        requestId: r.id,
+        title: r.plan.title,
+        requestedBy: r.requestedBy,
+        approvedBy: r.approvals.map((a) => a.userId),
+        reason: r.reason,
+        createdAt: r.createdAt,
+        ...(r.finishedAt ? { finishedAt: r.finishedAt } : {}),
+        state: r.state,
+        objects: [...steps.values()].filter((s) => s.state === 'applied').length,
+      };
+    }),
+  );
+}
+
+/** The approval engine's worker with every registered capability (Freeze today). */
+export function startActions(c: Container, notifier: Notifier): RunningActionWorker {
+  const registry = new ActionRegistry();
+  registerFreeze(registry, c.config);
+  return startActionWorker(c, { registry, notifier });
+}
+
+/** Decorates command results with action buttons (offers stored server-side). */
+export function actionButtons(c: Container) {
+  return (
+    result: Parameters<typeof withActionButtons>[0],
+    message: Parameters<typeof withActionButtons>[1],
+    data: { reply: { channelId: string }; requester: { userId: string } },
+  ) =>
+    withActionButtons(result, message, {
+      store: c.actions,
+      channelId: data.reply.channelId,
+      userId: data.requester.userId,
+      now: new Date(),
+    });
 }
 
 export function slackClient(c: Container): WebClient {
@@ -142,7 +191,8 @@ export function startCollectorThread(c: Container): { ready: Promise<void>; stop
 /** Starts everything a worker process runs; `stop()` drains it. */
 export async function startWorkerProcess(c: Container): Promise<{ stop: () => Promise<void> }> {
   const notifier = new SlackNotifier(slackClient(c), c.redis, c.config.redis.prefix, c.log);
-  const worker = startCommandWorker(c, { notifier, ports: commandPorts(c) });
+  const worker = startCommandWorker(c, { notifier, ports: commandPorts(c), decorate: actionButtons(c) });
+  const actions = startActions(c, notifier);
   c.log.info({ concurrency: c.config.worker.concurrency }, 'command worker started');
   const collector =
     c.config.inventory.collect && c.config.clusters.length > 0 ? startCollectorThread(c) : undefined;
@@ -150,6 +200,7 @@ export async function startWorkerProcess(c: Container): Promise<{ stop: () => Pr
     stop: async () => {
       await collector?.stop();
       await worker.close();
+      await actions.close();
     },
   };
 }

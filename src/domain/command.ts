@@ -15,7 +15,12 @@ export type Command =
   | { name: 'status' }
   | { name: 'digest'; query: DigestQuery }
   | { name: 'image'; query: ImageQuery }
-  | { name: 'where'; target: WhereTarget };
+  | { name: 'where'; target: WhereTarget }
+  | { name: 'freeze'; target: FreezeTarget }
+  | { name: 'frozen' };
+
+/** What `/scope freeze` names: a workload address, or every cluster of an environment (`env:prod`). */
+export type FreezeTarget = WhereTarget | { environment: string };
 
 export type CommandName = Command['name'];
 
@@ -126,6 +131,36 @@ export const COMMANDS: readonly Spec[] = [
     },
   },
   {
+    name: 'freeze',
+    usage: '/scope freeze <cluster[/namespace[/workload]] | env:<environment>>',
+    example: '/scope freeze prod-eu/payments/api',
+    summary: 'Freeze the update path (pause rollouts, suspend GitOps owners) after a second person approves.',
+    parse: (args, spec) => {
+      expectArgs(spec, args, 1, 1);
+      const arg = args[0] as string;
+      return withUsage(spec, () => {
+        if (arg.startsWith('env:')) {
+          const environment = arg.slice(4);
+          if (!NAME.test(environment)) {
+            throw new UserFacingError('BAD_INPUT', `"${truncate(environment)}" is not an environment name.`);
+          }
+          return { name: 'freeze', target: { environment } };
+        }
+        return { name: 'freeze', target: parseWhereTarget(arg) };
+      });
+    },
+  },
+  {
+    name: 'frozen',
+    usage: '/scope frozen',
+    example: '/scope frozen',
+    summary: 'Active freezes with their age and requester.',
+    parse: (args, spec) => {
+      expectArgs(spec, args, 0, 0);
+      return { name: 'frozen' };
+    },
+  },
+  {
     name: 'status',
     usage: '/scope status',
     example: '/scope status',
@@ -205,6 +240,10 @@ export function describeCommand(cmd: Command): string {
       return `image ${cmd.query.registry}/${cmd.query.repository}${cmd.query.tag ? `:${cmd.query.tag}` : ''}`;
     case 'where':
       return `where ${[cmd.target.cluster, cmd.target.namespace, cmd.target.kind, cmd.target.workload].filter(Boolean).join('/')}`;
+    case 'freeze':
+      return `freeze ${'environment' in cmd.target ? `env:${cmd.target.environment}` : [cmd.target.cluster, cmd.target.namespace, cmd.target.kind, cmd.target.workload].filter(Boolean).join('/')}`;
+    case 'frozen':
+      return 'frozen';
   }
 }
 

@@ -1,6 +1,7 @@
 import { COMMANDS, commandSpec } from '../domain/command.ts';
 import type { CommandResult } from '../jobs/run-command.ts';
 import type { StatusReport } from '../jobs/status.ts';
+import { presentFreezePlan, presentFrozen } from './actions/present-frozen.ts';
 import { footer, type PresentContext } from './footer.ts';
 import { presentDigest, presentImage, presentWhere } from './inventory/present-inventory.ts';
 import { type Block, bold, code, lit, type Message, md } from './message.ts';
@@ -21,6 +22,10 @@ export function present(result: CommandResult, ctx: PresentContext): Message {
       return presentImage(result.report, ctx);
     case 'where':
       return presentWhere(result.report, ctx);
+    case 'frozen':
+      return presentFrozen(result.freezes, ctx);
+    case 'freeze-plan':
+      return presentFreezePlan(result.plan, ctx);
   }
 }
 
