@@ -4,10 +4,11 @@ import { SlackNotifier } from '../../src/adapters/slack/notifier.ts';
 import { type RunningBot, startBot } from '../../src/bot.ts';
 import { type Config, parseConfig } from '../../src/config.ts';
 import { buildContainer, type Container } from '../../src/container.ts';
+import type { RunningActionWorker } from '../../src/jobs/actions/worker.ts';
 import { createLogger } from '../../src/log.ts';
 import { type FakeSlack, slackSettingsFor, startFakeSlack } from '../../src/testing/fake-slack.ts';
 import { type RunningWorker, startCommandWorker } from '../../src/worker.ts';
-import { commandPorts, slackClient } from '../../src/worker-process.ts';
+import { actionButtons, commandPorts, slackClient, startActions } from '../../src/worker-process.ts';
 
 export const SIGNING_SECRET = 'test-signing-secret-0123456789';
 
@@ -44,7 +45,7 @@ export async function startScope(
   const config = testConfig(slack, opts.overrides);
   const container = buildContainer(config, 'bot', createLogger(config.log.level, 'test'));
   const bot = await startBot(container, { port: 0, host: '127.0.0.1' });
-  const workers: RunningWorker[] = [];
+  const workers: Array<RunningWorker | RunningActionWorker> = [];
   const startWorker = () => {
     const notifier = new SlackNotifier(
       slackClient(container),
@@ -52,8 +53,12 @@ export async function startScope(
       config.redis.prefix,
       container.log,
     );
-    const w = startCommandWorker(container, { notifier, ports: commandPorts(container) });
-    workers.push(w);
+    const w = startCommandWorker(container, {
+      notifier,
+      ports: commandPorts(container),
+      decorate: actionButtons(container),
+    });
+    workers.push(w, startActions(container, notifier));
     return w;
   };
   const worker = opts.worker === false ? undefined : startWorker();
