@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { FakeKube } from '../../src/testing/fake-kube.ts';
+import type { FakeKube, KubeObject } from '../../src/testing/fake-kube.ts';
 import {
   argoApplication,
   cronJob,
@@ -356,8 +356,8 @@ describe('Freeze: partial failure, retry, reverted objects', () => {
     expect(kustomizationPatches.length).toBe(1);
 
     // Something fights the freeze: the recheck reports it.
-    const d = prod.get('apps/v1', 'Deployment', 'payments', 'api') as { spec: Record<string, unknown> };
-    prod.update({ ...(d as never), spec: { ...d.spec, paused: false } });
+    const d = prod.get('apps/v1', 'Deployment', 'payments', 'api') as KubeObject & { spec: Record<string, unknown> };
+    prod.update({ ...d, spec: { ...d.spec, paused: false } });
     await waitCard(h, card.requestId, /reverted after the change/);
     expect((await auditEntries(h)).some((e) => e.outcome === 'reverted')).toBe(true);
     expect(patches(stage)).toEqual([]);
