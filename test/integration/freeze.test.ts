@@ -66,7 +66,7 @@ async function setup(actions: Record<string, unknown> = {}) {
 }
 
 const spec = (fake: FakeKube, apiVersion: string, kind: string, ns: string, name: string) =>
-  fake.get(apiVersion, kind, ns, name) as {
+  fake.get(apiVersion, kind, ns, name) as unknown as {
     spec: Record<string, unknown>;
     metadata: { annotations?: Record<string, string> };
   };
@@ -356,7 +356,9 @@ describe('Freeze: partial failure, retry, reverted objects', () => {
     expect(kustomizationPatches.length).toBe(1);
 
     // Something fights the freeze: the recheck reports it.
-    const d = prod.get('apps/v1', 'Deployment', 'payments', 'api') as KubeObject & { spec: Record<string, unknown> };
+    const d = prod.get('apps/v1', 'Deployment', 'payments', 'api') as KubeObject & {
+      spec: Record<string, unknown>;
+    };
     prod.update({ ...d, spec: { ...d.spec, paused: false } });
     await waitCard(h, card.requestId, /reverted after the change/);
     expect((await auditEntries(h)).some((e) => e.outcome === 'reverted')).toBe(true);
