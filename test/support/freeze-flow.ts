@@ -79,11 +79,13 @@ export async function requestFreeze(h: ScopeHarness, target: string, user = 'U0R
   if (res.status !== 200) throw new Error(`slash command answered ${res.status}`);
   const view = await h.slack.waitFor(() => h.slack.views.find((v) => v.trigger_id === trigger));
   await submitReason(h, view.id, String(view.view.private_metadata), user);
-  const message = await h.slack.waitFor(() =>
-    h.slack
-      .messages(CHANNEL)
-      .slice(before)
-      .find((m) => requestIdOf(m)),
+  const message = await h.slack.waitFor(
+    () =>
+      h.slack
+        .messages(CHANNEL)
+        .slice(before)
+        .find((m) => requestIdOf(m)),
+    20_000,
   );
   return cardOf(message);
 }
