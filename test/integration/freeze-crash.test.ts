@@ -74,7 +74,9 @@ describe('Freeze: a worker SIGKILLed between two patches', () => {
     await waitCard(h, card.requestId, /waiting for approval/);
     await click(h, 'U0APPROVER1', 'approve', card.requestId);
     await h.slack.waitFor(() => patches(stage).some((p) => p.path.endsWith('/web')), 15_000);
-    const landed = stage.get('apps/v1', 'Deployment', 'payments', 'web') as { spec: { paused?: boolean } };
+    const landed = stage.get('apps/v1', 'Deployment', 'payments', 'web') as unknown as {
+      spec: { paused?: boolean };
+    };
     expect(landed.spec.paused).toBe(true);
     first.kill('SIGKILL');
     await once(first, 'exit');
