@@ -211,6 +211,11 @@ describe('Freeze: request → M-of-N approval → exact patches → card → Unf
     expect(entries.filter((e) => e.kind === 'action' && e.correlationId === card.requestId).length).toBe(8);
     expect(entries.filter((e) => e.kind === 'result').map((e) => e.outcome)).toContain('done');
     expect(await h.container.audit.verify()).toBeUndefined();
+    // Removing one entry breaks the chain and verification says so.
+    const stream = `${h.config.redis.prefix}:audit`;
+    const rows = await h.container.redis.xrange(stream, '-', '+');
+    await h.container.redis.xdel(stream, rows[3]?.[0] as string);
+    expect(await h.container.audit.verify()).toBeDefined();
   });
 });
 
@@ -366,7 +371,13 @@ describe('Freeze: partial failure, retry, reverted objects', () => {
   });
 
   it('an unreachable cluster makes the plan say so, and 403 is reported per object', async () => {
-    const { h, stage } = await setup();
+    const { h, stage, prod } = await setup();
+    prod.setFault({ method: 'GET', status: 503 });
+    const down = await requestFreeze(h, 'prod-eu/payments');
+    const downText = await waitCard(h, down.requestId, /waiting for approval/);
+    expect(downText).toMatch(/could not be planned: HTTP 503/);
+    expect(downText).toMatch(/0 to change/);
+    prod.clearFaults();
     stage.setFault({ method: 'PATCH', pathIncludes: '/deployments/web', status: 403 });
     const card = await requestFreeze(h, 'stage-1/payments');
     await waitCard(h, card.requestId, /waiting for approval/);
@@ -374,5 +385,39 @@ describe('Freeze: partial failure, retry, reverted objects', () => {
     const text = await waitCard(h, card.requestId, /partly done/);
     expect(text).toMatch(/forbidden \(403\)/);
     expect(spec(stage, 'apps/v1', 'Deployment', 'payments', 'api').spec.paused).toBe(true);
+  });
+});
+
+describe('Freeze: root sync objects are never suspended', () => {
+  it('a workload applied by the flux-system root, or by an app-of-apps root, freezes without its root', async () => {
+    const { h, stage } = await setup();
+    stage.load([
+      deployment('infra', 'ingress', {}, { labels: fluxLabels('flux-system') }),
+      deployment(
+        'infra',
+        'dns',
+        {},
+        { annotations: { 'argocd.argoproj.io/tracking-id': 'root:apps/Deployment:infra/dns' } },
+      ),
+      kustomization('flux-system', 'flux-system', { path: './clusters/stage-1' }),
+      argoApplication('root', { automated: { selfHeal: true } }),
+      argoApplication(
+        'child',
+        { automated: { selfHeal: true } },
+        {
+          annotations: { 'argocd.argoproj.io/tracking-id': 'root:argoproj.io/Application:argocd/child' },
+        },
+      ),
+    ]);
+    const card = await requestFreeze(h, 'stage-1/infra');
+    const text = await waitCard(h, card.requestId, /waiting for approval/);
+    expect(text.match(/root sync object: not suspended/g)?.length).toBe(2);
+    await click(h, 'U0APPROVER1', 'approve', card.requestId);
+    await waitCard(h, card.requestId, /partly done/);
+    const paths = patches(stage).map((p) => p.path);
+    expect(paths.sort()).toEqual([
+      '/apis/apps/v1/namespaces/infra/deployments/dns',
+      '/apis/apps/v1/namespaces/infra/deployments/ingress',
+    ]);
   });
 });

@@ -189,7 +189,15 @@ export class ActionEngine {
     const wanted = request.plan.steps.filter((s) => s.state === 'todo');
     const failed = wanted.filter((s) => records.get(s.key)?.state === 'failed').length;
     const applied = wanted.filter((s) => records.get(s.key)?.state === 'applied').length;
-    const outcome = failed === 0 ? 'done' : applied > 0 || wanted.length > failed ? 'partial' : 'failed';
+    const impossible = request.plan.steps.filter((s) => s.state === 'impossible').length;
+    const inPlace = wanted.length - failed;
+    // Honest outcome: "done" only when every object of the plan is frozen; impossible objects count as not done.
+    const outcome =
+      failed === 0 && impossible === 0
+        ? 'done'
+        : inPlace > 0 || request.plan.steps.length > wanted.length + impossible
+          ? 'partial'
+          : 'failed';
     const finished = await store.transition(requestId, (r) => finishExecution(r, outcome, this.#now()));
     if (finished?.result.ok) {
       await this.#audit(

@@ -226,7 +226,7 @@ function stateLabel(state: ActionRequest['state']): string {
     case 'done':
       return 'done';
     case 'partial':
-      return 'partly done (some objects failed)';
+      return 'partly done (see the objects marked :x: or :no_entry_sign:)';
     case 'failed':
       return 'failed';
     default:
