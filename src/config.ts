@@ -12,6 +12,11 @@ const clusterSchema = z
     context: z.string().min(1).optional(),
     inCluster: z.boolean().default(false),
     timeoutSeconds: z.number().positive().max(300).default(20),
+    /** Separate credentials for approved actions (deploy/kubernetes/rbac-actor.yaml); the reader's otherwise. */
+    actor: z
+      .object({ kubeconfig: z.string().min(1), context: z.string().min(1).optional() })
+      .strict()
+      .optional(),
   })
   .strict()
   .refine((c) => c.inCluster || c.kubeconfig !== undefined, {

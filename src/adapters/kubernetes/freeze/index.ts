@@ -10,7 +10,21 @@ export function registerFreeze(
   registry: ActionRegistry,
   config: Pick<Config, 'clusters' | 'actions'>,
 ): { preview: (input: unknown, signal: AbortSignal) => Promise<ActionPlan> } {
-  const clusters = new Map(config.clusters.map((c) => [c.name, new KubeObjects(c)]));
+  // Actions use the cluster's actor credentials when configured (write access kept apart from the reader's).
+  const clusters = new Map(
+    config.clusters.map((c) => {
+      const { actor, ...rest } = c;
+      const creds = actor
+        ? {
+            ...rest,
+            inCluster: false,
+            kubeconfig: actor.kubeconfig,
+            ...(actor.context ? { context: actor.context } : {}),
+          }
+        : rest;
+      return [c.name, new KubeObjects(creds)];
+    }),
+  );
   const planner = new FreezePlanner(clusters, config.actions.gitops);
   registry.register(planner, new FreezeExecutor(clusters));
   registry.registerExecutor(new UnfreezeExecutor(clusters));
