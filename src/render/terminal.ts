@@ -9,6 +9,9 @@ const EMOJI: Readonly<Record<string, string>> = {
   round_pushpin: '📍',
   white_check_mark: '✅',
   x: '❌',
+  small_blue_diamond: '🔹',
+  heavy_minus_sign: '➖',
+  no_entry_sign: '🚫',
 };
 
 /** Slack emoji shortcodes scope uses, as terminal characters. */
