@@ -89,7 +89,15 @@ export async function startBot(
   };
   let receiver: HTTPReceiver | SocketModeReceiver;
   if (config.slack.mode === 'socket') {
-    receiver = new SocketModeReceiver({ appToken: config.slack.appToken as string, logger });
+    // Bolt passes installerOptions.clientOptions to its SocketModeClient, so apps.connections.open goes to
+    // slack.apiUrl too (a loopback stand-in in tests); no installer or custom route is configured.
+    receiver = new SocketModeReceiver({
+      appToken: config.slack.appToken as string,
+      logger,
+      ...(config.slack.apiUrl
+        ? { installerOptions: { clientOptions: { slackApiUrl: config.slack.apiUrl } } }
+        : {}),
+    });
   } else {
     receiver = new HTTPReceiver({
       signingSecret: config.slack.signingSecret as string,
@@ -114,7 +122,10 @@ export async function startBot(
     audit: c.audit,
     log: log.child({ component: 'actions' }),
     slack: interactionSlack(app.client),
-    groupsOf: (user, groups) => usergroups.groupsOf(user, groups),
+    groupsOf: (user, groups) =>
+      usergroups.groupsOf(user, groups, (group, err) =>
+        log.warn({ err, group }, 'could not read an approver user group; it grants nothing'),
+      ),
   });
   registerHandlers(app, {
     config,

@@ -133,6 +133,8 @@ export type FakeSlack = {
   addChannel(channel: FakeSlackChannelSeed): void;
   responseUrl(id?: string, context?: ResponseUrlContext): string;
   failNext(method: string, failure: FakeSlackFailure, times?: number): void;
+  /** Makes apps.connections.open answer the app token with this WebSocket URL (see fake-socket-mode.ts). */
+  enableSocketMode(appToken: string, url: () => string): void;
   /** Polls until the predicate (sync or async) yields a value other than undefined/null/false; throws on timeout. */
   waitFor<T>(predicate: () => Pending<T> | Promise<Pending<T>>, timeoutMs?: number): Promise<T>;
   /** Forgets recorded traffic, state and pending failures; seeded users, usergroups and channels stay. */
@@ -157,6 +159,7 @@ const MAX_TEXT = 40_000;
 
 export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeSlack> {
   const botToken = opts.botToken ?? FAKE_BOT_TOKEN;
+  let socketMode: { appToken: string; url: () => string } | undefined;
   const calls: FakeSlackCall[] = [];
   const stored: FakeSlackMessage[] = [];
   const ephemerals: FakeSlackEphemeral[] = [];
@@ -516,6 +519,12 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     // JSON bodies must carry the token in the Authorization header, as on the real API.
     const token = bearer ?? (isJson ? undefined : str(body.token));
     if (!token) return fail('not_authed');
+    // Socket Mode: apps.connections.open is the one method called with the app-level token (xapp-).
+    if (method === 'apps.connections.open') {
+      if (!socketMode || token !== socketMode.appToken)
+        return fail(token === botToken ? 'not_allowed_token_type' : 'invalid_auth');
+      return { ok: true, url: socketMode.url() };
+    }
     if (token !== botToken) return fail('invalid_auth');
     const handler = handlers[method];
     if (!handler) return { ok: false, error: 'unknown_method', req_method: method };
@@ -712,6 +721,9 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       const queue = failures.get(method) ?? [];
       queue.push({ failure, remaining: times });
       failures.set(method, queue);
+    },
+    enableSocketMode: (appToken, url) => {
+      socketMode = { appToken, url };
     },
     waitFor: async <T>(predicate: () => Pending<T> | Promise<Pending<T>>, timeoutMs = 5000): Promise<T> => {
       const deadline = Date.now() + timeoutMs;

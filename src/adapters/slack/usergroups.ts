@@ -17,9 +17,20 @@ export class UsergroupResolver {
     this.#prefix = prefix;
   }
 
-  async groupsOf(userId: string, groups: readonly string[]): Promise<string[]> {
+  /** Groups that could not be read (deleted group, Slack down) grant nothing; `onError` hears about them. */
+  async groupsOf(
+    userId: string,
+    groups: readonly string[],
+    onError: (group: string, err: unknown) => void = () => {},
+  ): Promise<string[]> {
     const out: string[] = [];
-    for (const g of groups) if ((await this.#members(g)).includes(userId)) out.push(g);
+    for (const g of groups) {
+      try {
+        if ((await this.#members(g)).includes(userId)) out.push(g);
+      } catch (err) {
+        onError(g, err);
+      }
+    }
     return out;
   }
 
