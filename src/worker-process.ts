@@ -194,6 +194,7 @@ export async function startWorkerProcess(c: Container): Promise<{ stop: () => Pr
   const worker = startCommandWorker(c, { notifier, ports: commandPorts(c), decorate: actionButtons(c) });
   const actions = startActions(c, notifier);
   c.log.info({ concurrency: c.config.worker.concurrency }, 'command worker started');
+  c.log.info('action worker started');
   const collector =
     c.config.inventory.collect && c.config.clusters.length > 0 ? startCollectorThread(c) : undefined;
   return {

@@ -44,13 +44,13 @@ describe('Freeze: a worker SIGKILLed between two patches', () => {
         actions: { ...APPROVERS, parallelism: 1, recheckSeconds: 3600 },
         inventory: { collect: false },
         http: { port: 0, host: '127.0.0.1' },
-        log: { level: 'warn' },
+        log: { level: 'info' },
       }),
     );
     const children: ChildProcess[] = [];
     let stderr = '';
     cleanups.push(async () => {
-      if (process.env.SCOPE_TEST_DEBUG) console.error(stderr);
+      if (process.env.SCOPE_TEST_DEBUG) console.error(stderr.slice(-5000));
     });
     const startWorker = () => {
       const child = spawn(process.execPath, ['src/main.ts', 'worker'], {
@@ -70,6 +70,13 @@ describe('Freeze: a worker SIGKILLed between two patches', () => {
     // The second patch lands on the API server, but the worker never hears back.
     stage.setFault({ method: 'PATCH', pathIncludes: '/deployments/web', hangAfterApply: true, times: 1 });
     const first = startWorker();
+    const ready = async (n: number) => {
+      const deadline = Date.now() + 60_000;
+      while ((stderr.match(/action worker started/g) ?? []).length < n && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    await ready(1);
     const card = await requestFreeze(h, 'stage-1/payments');
     await waitCard(h, card.requestId, /waiting for approval/);
     await click(h, 'U0APPROVER1', 'approve', card.requestId);
@@ -86,7 +93,8 @@ describe('Freeze: a worker SIGKILLed between two patches', () => {
     expect(recorded.has('stage-1/Deployment/payments/web')).toBe(false);
 
     startWorker();
-    await waitCard(h, card.requestId, /— done/, 20_000);
+    await ready(2);
+    await waitCard(h, card.requestId, /— done/, 30_000);
     const paths = patches(stage).map((p) => p.path);
     expect(paths.filter((p) => p.endsWith('/api')).length).toBe(1);
     expect(paths.filter((p) => p.endsWith('/web')).length).toBe(1);

@@ -284,6 +284,18 @@ describe('Freeze: refusals', () => {
       actions: [{ action_id: 'scope_action_approve', value: card.requestId, type: 'button' }],
     });
     expect(forged.status).toBe(401);
+    // A reason too short is answered inside the modal (no offer read, nothing queued).
+    const { sendViewSubmission } = await import('../../src/testing/slack-requests.ts');
+    const { SIGNING_SECRET: secret } = await import('../support/scope-harness.ts');
+    const short = await sendViewSubmission(actionsUrl(h), secret, {
+      user: 'U0RESPONDER',
+      view: {
+        callback_id: 'scope_action_reason',
+        private_metadata: 'a'.repeat(32),
+        state: { values: { reason: { reason: { type: 'plain_text_input', value: 'x' } } } },
+      },
+    });
+    expect(short.json).toMatchObject({ response_action: 'errors' });
     expect(patches(stage)).toEqual([]);
     const refusals = (await auditEntries(h)).filter((e) => e.kind === 'refusal').map((e) => e.outcome);
     expect(refusals).toEqual(expect.arrayContaining(['not-found', 'tampered']));

@@ -26,6 +26,16 @@ export function registerActionHandlers(app: App, interactions: ActionInteraction
       .catch((err: unknown) => log.error({ err }, 'action handler failed'));
   });
   app.view(REASON_CALLBACK, async ({ ack, body }) => {
+    // Pure validation only (no Redis, no Slack) before the ack: a too-short reason is shown in the modal.
+    const reason = (body as { view?: { state?: { values?: { reason?: { reason?: { value?: unknown } } } } } })
+      .view?.state?.values?.reason?.reason?.value;
+    if (typeof reason !== 'string' || reason.trim().length < 3) {
+      await ack({
+        response_action: 'errors',
+        errors: { reason: 'Say in a few words why (at least 3 characters).' },
+      });
+      return;
+    }
     await ack();
     await interactions
       .onViewSubmission(body)

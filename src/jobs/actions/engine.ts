@@ -55,9 +55,20 @@ export class ActionEngine {
         return this.#plan(data, signal);
       case 'execute':
         return this.#execute(data.requestId, signal);
-      case 'card':
+      case 'card': {
         await this.refreshCard(data.requestId);
+        // Self-healing: an approval whose execute job was never enqueued (Redis blip after the CAS) is
+        // enqueued here; the deterministic job id keeps it to one.
+        const r = await this.#p.store.getRequest(data.requestId);
+        if (r?.state === 'approved') {
+          await enqueueAction(
+            this.#p.queue,
+            { type: 'execute', requestId: r.id },
+            { execution: r.executions + 1 },
+          );
+        }
         return 'card';
+      }
       case 'expire':
         return this.#expire(data.requestId);
       case 'recheck':
