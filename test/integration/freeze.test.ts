@@ -258,9 +258,13 @@ describe('Freeze: refusals', () => {
     await h.container.actions.transition(card.requestId, (r) => ({
       next: { ...r, rev: r.rev + 1, expiresAt: new Date(Date.now() - 1000).toISOString() },
     }));
+    // The expiry timer (a delayed job) fires now instead of in a minute.
+    const timer = await h.container.actionQueue.getJob(`expire-${card.requestId}`);
+    expect(timer).toBeDefined();
+    await timer?.promote();
+    await waitCard(h, card.requestId, /Expired at/);
     await click(h, 'U0APPROVER1', 'approve', card.requestId);
     await ephemeralFor(h, 'U0APPROVER1', /expired/);
-    await waitCard(h, card.requestId, /Expired at/);
     expect(patches(stage)).toEqual([]);
     expect((await auditEntries(h)).some((e) => e.kind === 'refusal' && e.outcome === 'expired')).toBe(true);
   });
@@ -371,6 +375,11 @@ describe('Freeze: partial failure, retry, reverted objects', () => {
     expect(spec(prod, 'apps/v1', 'Deployment', 'payments', 'api').spec.paused).toBe(true);
     const kustomizationPatches = patches(prod).filter((p) => p.path.includes('kustomizations'));
     expect(kustomizationPatches.length).toBe(1);
+    // The retry ran only the failed step: the step log kept the owner from being applied (or audited) again.
+    const ownerSteps = (await auditEntries(h)).filter(
+      (e) => e.kind === 'action' && e.detail?.startsWith('prod-eu/Kustomization/flux-system/payments'),
+    );
+    expect(ownerSteps.length).toBe(1);
 
     // Something fights the freeze: the recheck reports it.
     const d = prod.get('apps/v1', 'Deployment', 'payments', 'api') as KubeObject & {
