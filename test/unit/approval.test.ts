@@ -7,6 +7,7 @@ import {
   approve,
   cancel,
   deny,
+  executionOutcome,
   expireIfDue,
   finishExecution,
   retry,
@@ -185,5 +186,47 @@ describe('request state machine', () => {
     const r = retry(f.next, actor('U0P1'), prod);
     expect(r.ok && r.next.state).toBe('approved');
     expect(retry(req({ state: 'done' }), actor('U0P1'), prod).ok).toBe(false);
+  });
+});
+
+describe('execution outcome', () => {
+  const target = {
+    system: 'kubernetes' as const,
+    location: 'c',
+    environment: 'prod',
+    kind: 'Deployment',
+    name: 'x',
+  };
+  const step = (key: string, state: 'todo' | 'already-done' | 'impossible') => ({
+    key,
+    target,
+    description: '',
+    change: null,
+    state,
+  });
+  const rec = (key: string, state: 'applied' | 'skipped' | 'failed') =>
+    [key, { key, state, at: '' }] as const;
+  it.each([
+    [
+      'all applied',
+      [step('a', 'todo'), step('b', 'todo')],
+      [rec('a', 'applied'), rec('b', 'applied')],
+      'done',
+    ],
+    ['skipped counts as in place', [step('a', 'todo')], [rec('a', 'skipped')], 'done'],
+    [
+      'one failed',
+      [step('a', 'todo'), step('b', 'todo')],
+      [rec('a', 'applied'), rec('b', 'failed')],
+      'partial',
+    ],
+    ['one never recorded', [step('a', 'todo'), step('b', 'todo')], [rec('a', 'applied')], 'partial'],
+    ['impossible object', [step('a', 'todo'), step('r', 'impossible')], [rec('a', 'applied')], 'partial'],
+    ['nothing in place', [step('a', 'todo')], [rec('a', 'failed')], 'failed'],
+    ['only impossible', [step('r', 'impossible')], [], 'failed'],
+    ['nothing to do', [step('a', 'already-done')], [], 'done'],
+  ] as const)('%s → %s', (_n, steps, records, outcome) => {
+    const plan = { kind: 'freeze' as const, title: '', environments: [], notes: [], steps: [...steps] };
+    expect(executionOutcome(plan, new Map(records)).outcome).toBe(outcome);
   });
 });

@@ -1,5 +1,5 @@
 import { type Actor, type ApprovalPolicy, isApprover } from './approval.ts';
-import type { ActionKind, ActionPlan } from './contract.ts';
+import type { ActionKind, ActionPlan, StepRecord } from './contract.ts';
 
 /**
  * pending → approved → executing → done | partial | failed; pending → denied | cancelled | expired.
@@ -149,6 +149,25 @@ export function finishExecution(
 ): Decision {
   if (r.state !== 'executing') return { ok: false, refusal: 'not-pending' };
   return { ok: true, next: bump(r, { state: outcome, finishedAt: now.toISOString() }) };
+}
+
+/**
+ * How an execution ended, honestly: `done` only when every object of the plan is in the wanted state;
+ * impossible objects count as not done; `failed` when nothing of the plan is in place.
+ */
+export function executionOutcome(
+  plan: ActionPlan,
+  records: ReadonlyMap<string, StepRecord>,
+): { outcome: 'done' | 'partial' | 'failed'; applied: number; failed: number } {
+  const wanted = plan.steps.filter((s) => s.state === 'todo');
+  const failed = wanted.filter(
+    (s) => records.get(s.key)?.state !== 'applied' && records.get(s.key)?.state !== 'skipped',
+  ).length;
+  const applied = wanted.filter((s) => records.get(s.key)?.state === 'applied').length;
+  const impossible = plan.steps.filter((s) => s.state === 'impossible').length;
+  const inPlace = plan.steps.length - failed - impossible;
+  const outcome = failed === 0 && impossible === 0 ? 'done' : inPlace > 0 ? 'partial' : 'failed';
+  return { outcome, applied, failed };
 }
 
 /** The sentence an ephemeral refusal shows. */

@@ -6,6 +6,7 @@ import type { ActionsConfig } from '../../domain/actions/approval-config.ts';
 import type { ActionKind, ActionPlan, PlanStep, StepRecord } from '../../domain/actions/contract.ts';
 import {
   type ActionRequest,
+  executionOutcome,
   expireIfDue,
   finishExecution,
   startExecution,
@@ -197,18 +198,7 @@ export class ActionEngine {
         ),
       );
     }
-    const wanted = request.plan.steps.filter((s) => s.state === 'todo');
-    const failed = wanted.filter((s) => records.get(s.key)?.state === 'failed').length;
-    const applied = wanted.filter((s) => records.get(s.key)?.state === 'applied').length;
-    const impossible = request.plan.steps.filter((s) => s.state === 'impossible').length;
-    const inPlace = wanted.length - failed;
-    // Honest outcome: "done" only when every object of the plan is frozen; impossible objects count as not done.
-    const outcome =
-      failed === 0 && impossible === 0
-        ? 'done'
-        : inPlace > 0 || request.plan.steps.length > wanted.length + impossible
-          ? 'partial'
-          : 'failed';
+    const { outcome, applied, failed } = executionOutcome(request.plan, records);
     const finished = await store.transition(requestId, (r) => finishExecution(r, outcome, this.#now()));
     if (finished?.result.ok) {
       await this.#audit(

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import type { Queue } from 'bullmq';
-import { z } from 'zod';
 import type { Config } from '../../config.ts';
 import { approvalPolicy, usergroupsOf } from '../../domain/actions/approval.ts';
 import { type ActionKind, INVERSE_KINDS } from '../../domain/actions/contract.ts';
@@ -21,6 +20,7 @@ import type { ActionStore } from '../../store/actions/action-store.ts';
 import type { AuditLog } from '../../store/audit/audit-log.ts';
 import type { ActionJobData } from './definitions.ts';
 import { enqueueAction } from './enqueue.ts';
+import { blockActionSchema, viewSubmissionSchema } from './payloads.ts';
 
 /** The Slack calls the interaction side makes (modal, ephemeral answer); a port so Socket Mode and HTTP share it. */
 export type InteractionSlack = {
@@ -38,42 +38,6 @@ export type InteractionDeps = {
   groupsOf(userId: string, groups: readonly string[]): Promise<string[]>;
   now?: () => Date;
 };
-
-const userId = z.string().regex(/^[UW][A-Z0-9]+$/);
-const channelId = z.string().regex(/^[CGD][A-Z0-9]+$/);
-
-/** The fields of a block_actions payload scope reads; everything else is ignored. */
-export const blockActionSchema = z.object({
-  type: z.literal('block_actions'),
-  user: z.object({ id: userId }),
-  channel: z.object({ id: channelId }).optional(),
-  container: z.object({ channel_id: channelId.optional() }).optional(),
-  trigger_id: z.string().min(1).max(200),
-  actions: z
-    .array(
-      z.object({
-        action_id: z.string().max(255),
-        value: z.string().max(2000).optional(),
-        action_ts: z.string().max(40),
-      }),
-    )
-    .length(1),
-});
-
-/** The fields of the reason modal's view_submission payload. */
-export const viewSubmissionSchema = z.object({
-  type: z.literal('view_submission'),
-  user: z.object({ id: userId }),
-  view: z.object({
-    id: z.string().min(1).max(64),
-    private_metadata: z.string().regex(/^[a-f0-9]{32}$/),
-    state: z.object({
-      values: z.object({
-        reason: z.object({ reason: z.object({ value: z.string().trim().min(3).max(2000) }) }),
-      }),
-    }),
-  }),
-});
 
 const ID = /^[a-f0-9]{32}$/;
 
