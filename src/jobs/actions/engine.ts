@@ -276,6 +276,10 @@ export class ActionEngine {
 
   /** Re-renders the card from the current stored state (safe to call any time, any number of times). */
   async refreshCard(requestId: string): Promise<void> {
+    await this.#p.store.withCardLock(requestId, () => this.#renderCard(requestId));
+  }
+
+  async #renderCard(requestId: string): Promise<void> {
     const { store, registry } = this.#p;
     const request = await store.getRequest(requestId);
     if (!request) return;

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { StepRecord } from '../../domain/actions/contract.ts';
 import type { ActionRequest } from '../../domain/actions/request.ts';
 import { ScopeError } from '../../errors.ts';
+import { Lease } from '../lease.ts';
 import { type Offer, offerSchema, recheckSchema, recordSchema, requestSchema } from './schemas.ts';
 
 export type { Offer };
@@ -137,6 +138,24 @@ export class ActionStore {
       if (r) out.push(r);
     }
     return out;
+  }
+
+  /**
+   * Runs `fn` while holding the request's card lock, so card updates happen one at a time and each renders
+   * the state read inside the lock: the last update always shows the latest state, never an older one.
+   */
+  async withCardLock<T>(requestId: string, fn: () => Promise<T>, waitMs = 15_000): Promise<T> {
+    const lease = new Lease(this.#redis, `${this.#p}:cardlock:${requestId}`, ActionStore.newId(), 20_000);
+    const deadline = Date.now() + waitMs;
+    while (!(await lease.acquire())) {
+      if (Date.now() > deadline) throw new ScopeError('TIMEOUT', `card of request ${requestId} is busy`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    try {
+      return await fn();
+    } finally {
+      await lease.release();
+    }
   }
 
   /** True the first time an interaction id is seen for a request; false for a replay or redelivery. */
