@@ -110,7 +110,11 @@ function buttonsFor(v: CardView): Button[] {
     ];
   }
   const out: Button[] = [];
-  if (r.state === 'partial' || r.state === 'failed') {
+  const retryable = r.plan.steps.some((s) => {
+    const rec = v.records.get(s.key);
+    return s.state === 'todo' && rec?.state !== 'applied' && rec?.state !== 'skipped';
+  });
+  if ((r.state === 'partial' || r.state === 'failed') && retryable) {
     out.push({ action: ACTION_IDS.retry, label: 'Retry failed steps', value: r.id });
   }
   const applied = [...v.records.values()].some((x) => x.state === 'applied');
@@ -226,7 +230,7 @@ function stateLabel(state: ActionRequest['state']): string {
     case 'done':
       return 'done';
     case 'partial':
-      return 'partly done (see the objects marked :x: or :no_entry_sign:)';
+      return 'partly done (see the objects that failed or cannot be changed)';
     case 'failed':
       return 'failed';
     default:
