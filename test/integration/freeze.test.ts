@@ -399,13 +399,20 @@ describe('Freeze: partial failure, retry, reverted objects', () => {
     expect(downText).toMatch(/could not be planned: HTTP 503/);
     expect(downText).toMatch(/0 to change/);
     prod.clearFaults();
+    stage.load([deployment('payments', 'gone'), deployment('payments', 'busy')]);
     stage.setFault({ method: 'PATCH', pathIncludes: '/deployments/web', status: 403 });
+    // A conflict (someone changed the object between our read and our patch) is re-read and retried.
+    stage.setFault({ method: 'PATCH', pathIncludes: '/deployments/busy', status: 409, times: 1 });
     const card = await requestFreeze(h, 'stage-1/payments');
     await waitCard(h, card.requestId, /waiting for approval/);
+    stage.remove('apps/v1', 'Deployment', 'payments', 'gone');
     await click(h, 'U0APPROVER1', 'approve', card.requestId);
     const text = await waitCard(h, card.requestId, /partly done/);
     expect(text).toMatch(/forbidden \(403\)/);
+    expect(text).toMatch(/not found \(404\)/);
     expect(spec(stage, 'apps/v1', 'Deployment', 'payments', 'api').spec.paused).toBe(true);
+    expect(spec(stage, 'apps/v1', 'Deployment', 'payments', 'busy').spec.paused).toBe(true);
+    expect(patches(stage).filter((p) => p.path.endsWith('/busy')).length).toBe(2);
   });
 });
 
