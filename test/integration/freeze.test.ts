@@ -188,6 +188,12 @@ describe('Freeze: request → M-of-N approval → exact patches → card → Unf
     await waitCard(h, unfreezeId, /— done/);
     await waitCard(h, card.requestId, /Undone by request/);
     expect(patches(prod).length - before).toBe(8);
+    const undo = patches(prod)
+      .slice(before)
+      .map((p) => p.path);
+    expect(undo.indexOf('/apis/apps/v1/namespaces/payments/deployments/api')).toBeLessThan(
+      undo.indexOf('/apis/kustomize.toolkit.fluxcd.io/v1/namespaces/flux-system/kustomizations/payments'),
+    );
 
     expect(spec(prod, 'apps/v1', 'Deployment', 'payments', 'api').spec.paused).toBeUndefined();
     expect(spec(prod, 'apps/v1', 'Deployment', 'payments', 'worker').spec.paused).toBe(true);

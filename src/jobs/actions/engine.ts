@@ -171,8 +171,12 @@ export class ActionEngine {
     };
     let lastCard = 0;
     const limit = pLimit(this.#p.actions.parallelism);
-    // Owners first (a GitOps controller would otherwise revert the workload), then the rest.
-    for (const phase of [todo.filter((s) => s.ownerOf), todo.filter((s) => !s.ownerOf)]) {
+    // Owners first (a GitOps controller would otherwise revert the workload), then the rest; an inverse plan
+    // undoes in the reverse order (workloads restored before their owners resume reconciling).
+    const owners = todo.filter((s) => s.ownerOf);
+    const rest = todo.filter((s) => !s.ownerOf);
+    const phases = registry.forwardOf(request.kind) ? [rest, owners] : [owners, rest];
+    for (const phase of phases) {
       await Promise.all(
         phase.map((step) =>
           limit(async () => {
