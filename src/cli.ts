@@ -62,6 +62,11 @@ export function cliSyntax(text: string): string {
 /** Completeness of any result: inventory answers and status carry it; help is always complete. */
 export function completenessOf(result: CommandResult): Completeness {
   if (result.kind === 'help' || result.kind === 'log') return 'complete';
+  if (result.kind === 'frozen') return 'complete';
+  if (result.kind === 'freeze-plan') {
+    const impossible = result.plan.steps.filter((s) => s.state === 'impossible').length;
+    return result.plan.notes.length === 0 && impossible === 0 ? 'complete' : 'partial';
+  }
   if (result.kind === 'audit') {
     if (result.report.state !== 'done') return 'unknown';
     const regions = result.report.fetch.regions;
@@ -145,7 +150,7 @@ export async function runCli(argv: string[]): Promise<number> {
           ? await guardrailPorts(config)
           : args.live
             ? await livePorts(config)
-            : await indexPorts(config, cmd.name === 'status' || cmd.name === 'log');
+            : await indexPorts(config, !['digest', 'image', 'where'].includes(cmd.name));
     close = ports.close;
     const { runCommand } = await import('./jobs/run-command.ts');
     const result = await runCommand(cmd, ports);
@@ -211,14 +216,14 @@ async function noPorts(): Promise<ClosablePorts> {
 }
 
 /**
- * Ports on the Redis index. Inventory questions need one Redis connection and the store, nothing else;
- * only `status` builds the container (BullMQ queue, workers list).
+ * Ports on the Redis index. Inventory questions need one Redis connection and the store, nothing else; every
+ * other command (status, log, freeze preview, frozen, verify…) gets the worker's ports on a full container.
  */
-async function indexPorts(config: Config, status: boolean): Promise<ClosablePorts> {
-  if (status) {
-    const [{ buildContainer, waitForRedis }, { buildStatus }, log] = await Promise.all([
+async function indexPorts(config: Config, container: boolean): Promise<ClosablePorts> {
+  if (container) {
+    const [{ buildContainer, waitForRedis }, { commandPorts }, log] = await Promise.all([
       import('./container.ts'),
-      import('./jobs/status.ts'),
+      import('./worker-process.ts'),
       lazyLog(),
     ]);
     const c = buildContainer(config, 'cli', log());
@@ -228,12 +233,7 @@ async function indexPorts(config: Config, status: boolean): Promise<ClosablePort
       await c.close().catch(() => undefined);
       throw err;
     }
-    return {
-      status: () => buildStatus([c.commandQueue], c.syncStates),
-      inventory: c.inventory,
-      auditLog: c.audit,
-      close: c.close,
-    };
+    return { ...commandPorts(c), close: c.close };
   }
   const [{ connectRedis, waitForRedis }, { InventoryStore }] = await Promise.all([
     import('./store/redis-connection.ts'),

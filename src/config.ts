@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { loadAll as loadYamlDocuments } from 'js-yaml';
 import { z } from 'zod';
 import { AWS_CONFIG_DEFAULT, awsConfigSchema } from './adapters/aws/config.ts';
+import { actionsConfigSchema } from './domain/actions/approval-config.ts';
 import { apiUrlProblem, DEFAULT_RESPONSE_URL_HOSTS } from './domain/slack/urls.ts';
 import { ScopeError } from './errors.ts';
 import { redisSentinelSchema, redisTlsSchema } from './redis-connection.ts';
@@ -15,6 +16,11 @@ const clusterSchema = z
     context: z.string().min(1).optional(),
     inCluster: z.boolean().default(false),
     timeoutSeconds: z.number().positive().max(300).default(20),
+    /** Separate credentials for approved actions (deploy/kubernetes/rbac-actor.yaml); the reader's otherwise. */
+    actor: z
+      .object({ kubeconfig: z.string().min(1), context: z.string().min(1).optional() })
+      .strict()
+      .optional(),
   })
   .strict()
   .refine((c) => c.inCluster || c.kubeconfig !== undefined, {
@@ -126,6 +132,7 @@ const schema = z
       })
       .strict()
       .default({ port: 9464, host: '0.0.0.0' }),
+    actions: actionsConfigSchema,
     log: z
       .object({
         level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),

@@ -1,10 +1,12 @@
 import { Queue } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Config } from './config.ts';
+import { ACTION_QUEUE, type ActionJobData } from './jobs/actions/definitions.ts';
 import { COMMAND_QUEUE, type CommandJobData } from './jobs/definitions.ts';
 import type { SyncStateReader } from './jobs/status.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMetrics, type Metrics } from './observability.ts';
+import { ActionStore } from './store/actions/action-store.ts';
 import { auditKey } from './store/audit/audit-config.ts';
 import { AuditLog } from './store/audit/audit-log.ts';
 import { FileWitness } from './store/audit/file-witness.ts';
@@ -28,6 +30,9 @@ export type Container = {
   commandConnection: Redis;
   commandQueue: Queue<CommandJobData>;
   audit: AuditLog;
+  /** Approval engine queue (plan, execute, card, expire, recheck) and its server-side state. */
+  actionQueue: Queue<ActionJobData>;
+  actions: ActionStore;
   inventory: InventoryStore;
   syncStates: SyncStateReader;
   close: () => Promise<void>;
@@ -56,6 +61,8 @@ export function buildContainer(
   commandQueue.on('error', (err) => logger.warn({ err }, 'command queue error'));
   const inventory = new InventoryStore(redis, prefix, config);
   const audit = buildAuditLog(config, processName, logger, url, options, key);
+  const actionQueue = new Queue<ActionJobData>(ACTION_QUEUE, { connection: redis, prefix });
+  actionQueue.on('error', (err) => logger.warn({ err }, 'action queue error'));
   return {
     config,
     log: logger,
@@ -65,12 +72,15 @@ export function buildContainer(
     commandConnection,
     commandQueue,
     audit: audit.log,
+    actionQueue,
+    actions: new ActionStore(redis, prefix),
     inventory,
     syncStates: inventory,
     close: async () => {
       // A connection that never came up is cut first, so closing the queue does not wait for it.
       for (const conn of [commandConnection, redis]) if (conn.status !== 'ready') conn.disconnect();
       await commandQueue.close().catch(() => undefined);
+      await actionQueue.close().catch(() => undefined);
       await audit.close();
       for (const conn of [commandConnection, redis]) {
         if (conn.status === 'ready') await conn.quit().catch(() => conn.disconnect());

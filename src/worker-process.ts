@@ -4,12 +4,16 @@ import { hostname } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { WebClient } from '@slack/web-api';
 import { FleetCollector } from './adapters/kubernetes/collector.ts';
+import { registerFreeze } from './adapters/kubernetes/freeze/index.ts';
 import { checkFleetGuardrails } from './adapters/kubernetes/guardrails.ts';
 import { SlackWitness } from './adapters/slack/audit-witness.ts';
 import { slackLogger } from './adapters/slack/logger.ts';
-import { SlackNotifier } from './adapters/slack/notifier.ts';
+import { type Notifier, SlackNotifier } from './adapters/slack/notifier.ts';
 import type { Container } from './container.ts';
 import { ScopeError } from './errors.ts';
+import { withActionButtons } from './jobs/actions/offers.ts';
+import { ActionRegistry } from './jobs/actions/registry.ts';
+import { type RunningActionWorker, startActionWorker } from './jobs/actions/worker.ts';
 import { auditPortFromConfig } from './jobs/audit/audit-port.ts';
 import type { CommandPorts } from './jobs/run-command.ts';
 import { buildStatus } from './jobs/status.ts';
@@ -18,6 +22,7 @@ import { startCommandWorker } from './worker.ts';
 
 /** The ports every command job runs against, wired to the real stores and queues. */
 export function commandPorts(c: Container): CommandPorts {
+  const preview = registerFreeze(new ActionRegistry(), c.config).preview;
   return {
     status: () => buildStatus([c.commandQueue], c.syncStates),
     inventory: c.inventory,
@@ -29,7 +34,51 @@ export function commandPorts(c: Container): CommandPorts {
     clusterNames: () => c.config.clusters.map((k) => k.name),
     auditLog: c.audit,
     audit: auditPortFromConfig(c.config.aws, c.redis, c.config.redis.prefix, c.log),
+    actions: { activeFreezes: () => activeFreezes(c), previewFreeze: preview },
   };
+}
+
+/** Active freezes for `/scope frozen`, from the engine's store. */
+export async function activeFreezes(c: Container) {
+  const requests = await c.actions.active('freeze');
+  return Promise.all(
+    requests.map(async (r) => {
+      const steps = await c.actions.steps(r.id);
+      return {
+        requestId: r.id,
+        title: r.plan.title,
+        requestedBy: r.requestedBy,
+        approvedBy: r.approvals.map((a) => a.userId),
+        reason: r.reason,
+        createdAt: r.createdAt,
+        ...(r.finishedAt ? { finishedAt: r.finishedAt } : {}),
+        state: r.state,
+        objects: [...steps.values()].filter((s) => s.state === 'applied').length,
+      };
+    }),
+  );
+}
+
+/** The approval engine's worker with every registered capability (Freeze today). */
+export function startActions(c: Container, notifier: Notifier): RunningActionWorker {
+  const registry = new ActionRegistry();
+  registerFreeze(registry, c.config);
+  return startActionWorker(c, { registry, notifier });
+}
+
+/** Decorates command results with action buttons (offers stored server-side). */
+export function actionButtons(c: Container) {
+  return (
+    result: Parameters<typeof withActionButtons>[0],
+    message: Parameters<typeof withActionButtons>[1],
+    data: { reply: { channelId: string }; requester: { userId: string } },
+  ) =>
+    withActionButtons(result, message, {
+      store: c.actions,
+      channelId: data.reply.channelId,
+      userId: data.requester.userId,
+      now: new Date(),
+    });
 }
 
 export function slackClient(c: Container): WebClient {
@@ -163,14 +212,17 @@ export async function startWorkerProcess(c: Container): Promise<{ stop: () => Pr
   const notifier = slackNotifier(c, client);
   const witnessChannel = c.config.audit.witnessChannel;
   if (witnessChannel) c.audit.addWitness(new SlackWitness((a) => client.chat.postMessage(a), witnessChannel));
-  const worker = startCommandWorker(c, { notifier, ports: commandPorts(c) });
+  const worker = startCommandWorker(c, { notifier, ports: commandPorts(c), decorate: actionButtons(c) });
+  const actions = startActions(c, notifier);
   c.log.info({ concurrency: c.config.worker.concurrency }, 'command worker started');
+  c.log.info('action worker started');
   const collector =
     c.config.inventory.collect && c.config.clusters.length > 0 ? startCollectorThread(c) : undefined;
   return {
     stop: async () => {
       await collector?.stop();
       await worker.close();
+      await actions.close();
     },
   };
 }

@@ -4,7 +4,7 @@ import type { Container } from './container.ts';
 import { COMMANDS, describeCommand } from './domain/command.ts';
 import { isUserFacing, ScopeError, type UserFacingError } from './errors.ts';
 import { COMMAND_QUEUE, type CommandJobData, checkCommandJob } from './jobs/definitions.ts';
-import { type CommandPorts, runCommand } from './jobs/run-command.ts';
+import { type CommandPorts, type CommandResult, runCommand } from './jobs/run-command.ts';
 import type { Block, Message } from './render/message.ts';
 import { code, md, prose, user } from './render/message.ts';
 import { present } from './render/present.ts';
@@ -30,7 +30,13 @@ export type RunningWorker = { worker: Worker<CommandJobData, CommandJobResult>; 
 
 export function startCommandWorker(
   c: Container,
-  deps: { notifier: Notifier; ports: CommandPorts; name?: string },
+  deps: {
+    notifier: Notifier;
+    ports: CommandPorts;
+    name?: string;
+    /** Adds action buttons (e.g. Freeze deploys) to a result before it is delivered. */
+    decorate?: (result: CommandResult, message: Message, data: CommandJobData) => Promise<Message>;
+  },
 ): RunningWorker {
   const { config, log, metrics, audit } = c;
   const rules = { allowedChannels: config.access.allowedChannels, urls: config.slack };
@@ -92,6 +98,7 @@ export function startCommandWorker(
           elapsedMs: performance.now() - started,
           now: new Date(),
         });
+        if (deps.decorate) message = await deps.decorate(result, message, data);
       } catch (err) {
         if (!isUserFacing(err)) throw err;
         // The question cannot be answered as asked (unknown cluster, ambiguous prefix…): say so, no retry.

@@ -20,7 +20,12 @@ export type Command =
   | { name: 'where'; target: WhereTarget }
   | { name: 'guardrails'; cluster?: string }
   | { name: 'log'; count: number }
-  | { name: 'audit'; request: AuditRequest };
+  | { name: 'audit'; request: AuditRequest }
+  | { name: 'freeze'; target: FreezeTarget }
+  | { name: 'frozen' };
+
+/** What `/scope freeze` names: a workload address, or every cluster of an environment (`env:prod`). */
+export type FreezeTarget = WhereTarget | { environment: string };
 
 export type CommandName = Command['name'];
 
@@ -155,6 +160,36 @@ export const COMMANDS: readonly Spec[] = [
     },
   },
   {
+    name: 'freeze',
+    usage: '/scope freeze <cluster[/namespace[/workload]] | env:<environment>>',
+    example: '/scope freeze prod-eu/payments/api',
+    summary: 'Freeze the update path (pause rollouts, suspend GitOps owners) after a second person approves.',
+    parse: (args, spec) => {
+      expectArgs(spec, args, 1, 1);
+      const arg = args[0] as string;
+      return withUsage(spec, () => {
+        if (arg.startsWith('env:')) {
+          const environment = arg.slice(4);
+          if (!NAME.test(environment)) {
+            throw new UserFacingError('BAD_INPUT', `"${truncate(environment)}" is not an environment name.`);
+          }
+          return { name: 'freeze', target: { environment } };
+        }
+        return { name: 'freeze', target: parseWhereTarget(arg) };
+      });
+    },
+  },
+  {
+    name: 'frozen',
+    usage: '/scope frozen',
+    example: '/scope frozen',
+    summary: 'Active freezes with their age and requester.',
+    parse: (args, spec) => {
+      expectArgs(spec, args, 0, 0);
+      return { name: 'frozen' };
+    },
+  },
+  {
     name: 'status',
     usage: '/scope status',
     example: '/scope status',
@@ -254,6 +289,10 @@ export function describeCommand(cmd: Command): string {
       return cmd.cluster ? `guardrails ${cmd.cluster}` : 'guardrails';
     case 'log':
       return `log ${cmd.count}`;
+    case 'freeze':
+      return `freeze ${'environment' in cmd.target ? `env:${cmd.target.environment}` : [cmd.target.cluster, cmd.target.namespace, cmd.target.kind, cmd.target.workload].filter(Boolean).join('/')}`;
+    case 'frozen':
+      return 'frozen';
   }
 }
 

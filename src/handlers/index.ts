@@ -1,5 +1,6 @@
 import type { App } from '@slack/bolt';
 import type { CancelFlags } from '../store/jobs/cancel-flags.ts';
+import { registerActionHandlers } from './actions/index.ts';
 import { registerAuditCancel } from './audit-cancel.ts';
 import { registerScopeCommand, type ScopeCommandDeps } from './scope-command.ts';
 
@@ -9,4 +10,5 @@ export type HandlerDeps = ScopeCommandDeps & { cancelFlags?: CancelFlags };
 export function registerHandlers(app: App, deps: HandlerDeps): void {
   registerScopeCommand(app, deps);
   registerAuditCancel(app, deps);
+  if (deps.actions) registerActionHandlers(app, deps.actions, deps.log);
 }

@@ -5,8 +5,10 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Config } from '../config.ts';
 import { COMMANDS, type Command, describeCommand, parseCommand, truncate } from '../domain/command.ts';
+import { freezeInputFor } from '../domain/freeze/plan.ts';
 import { responseUrlProblem } from '../domain/slack/urls.ts';
 import { isUserFacing, UserFacingError } from '../errors.ts';
+import type { ActionInteractions } from '../jobs/actions/interactions.ts';
 import { type CommandJobData, commandJobId } from '../jobs/definitions.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../observability.ts';
@@ -28,7 +30,12 @@ export type ScopeCommandDeps = {
   audit: AuditLog;
   metrics: Metrics;
   log: Logger;
+  /** The approval engine's interaction side; commands that change something go through it. */
+  actions?: ActionInteractions;
 };
+
+/** A reply for the ack, plus work that must happen only after the ack (opening a modal). */
+export type CommandReply = Message & { afterAck?: () => Promise<void> };
 
 /** The fields of a slash command scope reads; Bolt's payload is validated into this. */
 export type SlashCommandInput = {
@@ -50,7 +57,10 @@ const ESTIMATES: Partial<Record<Command['name'], string>> = {
 };
 
 /** Parse → authorize → enqueue, and say so. Returns the ephemeral reply for the ack; never throws. */
-export async function handleScopeCommand(deps: ScopeCommandDeps, input: SlashCommandInput): Promise<Message> {
+export async function handleScopeCommand(
+  deps: ScopeCommandDeps,
+  input: SlashCommandInput,
+): Promise<CommandReply> {
   const { metrics, audit, log } = deps;
   const correlationId = correlationIdFor(input);
   const rlog = log.child({ correlationId, user: input.userId, channel: input.channelId });
@@ -81,6 +91,38 @@ export async function handleScopeCommand(deps: ScopeCommandDeps, input: SlashCom
   }
 
   const commandText = describeCommand(cmd);
+  if (cmd.name === 'freeze' && deps.actions) {
+    const actions = deps.actions;
+    const target = cmd.target;
+    metrics.commandsReceived.inc({ command: 'freeze', outcome: 'queued' });
+    return {
+      summary: 'Asking for the reason',
+      blocks: [
+        { kind: 'section', text: md`Opening a form for the reason of ${code(`/scope ${commandText}`)}…` },
+      ],
+      afterAck: async () => {
+        await audit
+          .append({
+            kind: 'request',
+            actor: input.userId,
+            channel: input.channelId,
+            command: commandText,
+            correlationId,
+          })
+          .catch((e: unknown) => rlog.error({ err: e }, 'audit append failed'));
+        await actions.offerFromCommand(
+          {
+            userId: input.userId,
+            channelId: input.channelId,
+            ...(input.triggerId ? { triggerId: input.triggerId } : {}),
+          },
+          'freeze',
+          freezeInputFor(target),
+          `Freeze deploys: ${commandText.slice('freeze '.length)}. A second person must approve before anything changes.`,
+        );
+      },
+    };
+  }
   const data: CommandJobData = {
     command: cmd,
     commandText,
@@ -247,7 +289,7 @@ export function registerScopeCommand(app: App, deps: ScopeCommandDeps): void {
     const urlProblem = input?.responseUrl
       ? responseUrlProblem(input.responseUrl, deps.config.slack)
       : undefined;
-    let reply: Message;
+    let reply: CommandReply;
     if (input !== undefined && urlProblem !== undefined) {
       deps.log.warn({ problem: urlProblem }, 'slash command with a response_url outside the allow-list');
       deps.metrics.commandsReceived.inc({ command: 'other', outcome: 'refused' });
@@ -295,5 +337,6 @@ export function registerScopeCommand(app: App, deps: ScopeCommandDeps): void {
       }
     }
     await ack({ response_type: 'ephemeral', ...toSlack(reply) });
+    await reply.afterAck?.().catch((err: unknown) => deps.log.error({ err }, 'follow-up after ack failed'));
   });
 }

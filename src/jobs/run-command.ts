@@ -1,6 +1,8 @@
+import type { ActionPlan } from '../domain/actions/contract.ts';
 import type { AuditRequest } from '../domain/audit/request.ts';
 import type { AuditReader, StoredAuditEntry } from '../domain/audit-log/chain.ts';
 import type { Command } from '../domain/command.ts';
+import { type ActiveFreeze, freezeInputFor } from '../domain/freeze/plan.ts';
 import type { DigestReport, ImageReport, WhereReport } from '../domain/inventory/fleet-report.ts';
 import type { GuardrailsReport } from '../domain/provenance/guardrails.ts';
 import { UserFacingError } from '../errors.ts';
@@ -18,7 +20,9 @@ export type CommandResult =
   | { kind: 'where'; report: WhereReport }
   | { kind: 'guardrails'; report: GuardrailsReport }
   | { kind: 'log'; entries: StoredAuditEntry[]; unreadable: string[] }
-  | { kind: 'audit'; report: AuditReport };
+  | { kind: 'audit'; report: AuditReport }
+  | { kind: 'freeze-plan'; plan: ActionPlan }
+  | { kind: 'frozen'; freezes: ActiveFreeze[] };
 
 /** What a running job offers a long command: its id (for a Cancel button) and a way to post progress. */
 export type JobContext = { jobId?: string; progress?: (message: Message) => Promise<void> };
@@ -36,6 +40,11 @@ export type CommandPorts = {
   clusterNames?: () => readonly string[];
   /** CloudTrail audits; absent when no AWS region is configured. */
   audit?: (request: AuditRequest, signal: AbortSignal, job: JobContext) => Promise<AuditReport>;
+  /** Approval engine reads: active freezes, and a plan preview (the CLI; Slack asks for approval instead). */
+  actions?: {
+    activeFreezes: () => Promise<ActiveFreeze[]>;
+    previewFreeze?: (input: unknown, signal: AbortSignal) => Promise<ActionPlan>;
+  };
 };
 
 /** Runs one parsed command to its result. Pure dispatch: the I/O lives behind the ports. */
@@ -79,6 +88,14 @@ export async function runCommand(
         kind: 'audit',
         report: await ports.audit(cmd.request, signal ?? new AbortController().signal, job),
       };
+    case 'frozen':
+      return { kind: 'frozen', freezes: (await ports.actions?.activeFreezes()) ?? [] };
+    case 'freeze': {
+      const preview = ports.actions?.previewFreeze;
+      if (!preview) throw new UserFacingError('BAD_INPUT', 'freeze needs approval: run it from Slack.');
+      const plan = await preview(freezeInputFor(cmd.target), signal ?? new AbortController().signal);
+      return { kind: 'freeze-plan', plan };
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 import { COMMANDS, commandSpec } from '../domain/command.ts';
 import type { CommandResult } from '../jobs/run-command.ts';
 import type { StatusReport } from '../jobs/status.ts';
+import { presentFreezePlan, presentFrozen } from './actions/present-frozen.ts';
 import { presentAudit } from './audit/present-audit.ts';
 import { presentAuditLog } from './audit-log/present-audit-log.ts';
 import { footer, type PresentContext } from './footer.ts';
@@ -31,6 +32,10 @@ export function present(result: CommandResult, ctx: PresentContext): Message {
       return presentAuditLog(result.entries, result.unreadable, ctx);
     case 'audit':
       return presentAudit(result.report, ctx);
+    case 'frozen':
+      return presentFrozen(result.freezes, ctx);
+    case 'freeze-plan':
+      return presentFreezePlan(result.plan, ctx);
   }
 }
 

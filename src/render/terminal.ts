@@ -12,6 +12,9 @@ const EMOJI: Readonly<Record<string, string>> = {
   grey_question: '❓',
   information_source: 'ℹ️ ',
   x: '❌',
+  small_blue_diamond: '🔹',
+  heavy_minus_sign: '➖',
+  no_entry_sign: '🚫',
 };
 
 /** Slack emoji shortcodes scope uses, as terminal characters. */

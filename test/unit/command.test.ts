@@ -134,7 +134,7 @@ describe('parseCommand: errors', () => {
     expect(err.code).toBe('UNKNOWN_COMMAND');
     expect(err.message).toBe('`dgest` is not a scope command. Did you mean `/scope digest`?');
     expect(err.hint).toBe(
-      'Commands: digest, image, where, guardrails, audit, status, log, help. Try `/scope help`.',
+      'Commands: digest, image, where, guardrails, audit, freeze, frozen, status, log, help. Try `/scope help`.',
     );
   });
 
@@ -305,6 +305,8 @@ describe('COMMANDS', () => {
     expect(COMMANDS.map((c) => c.name).sort()).toEqual([
       'audit',
       'digest',
+      'freeze',
+      'frozen',
       'guardrails',
       'help',
       'image',
