@@ -1,13 +1,7 @@
-import { createHash } from 'node:crypto';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { pino } from 'pino';
 import type { ClusterConfig, Config } from '../../config.ts';
-import {
-  type ClusterSync,
-  type InventoryWriter,
-  type PodRecord,
-  podKey,
-} from '../../domain/inventory/inventory.ts';
+import type { ClusterSync, InventoryWriter, PodRecord } from '../../domain/inventory/inventory.ts';
 import {
   hasUnknownOwner,
   type OwnerIndex,
@@ -29,15 +23,15 @@ export type CollectorOptions = {
   resyncMs?: number;
   /** Minimum time between owner re-lists triggered by pods whose ReplicaSet/Job is unknown. */
   ownerRefreshIntervalMs?: number;
-  /** Bound on one full LIST of a cluster; defaults to the cluster's timeoutSeconds. */
+  /** Bound on one full LIST of a cluster, its pages' writes included; defaults to the cluster's timeoutSeconds. */
   clusterDeadlineMs?: number;
   /** Server-side lifetime of one watch request before it is renewed from the last resourceVersion. */
   watchTimeoutSeconds?: number;
 };
 
-/** What a full LIST of one cluster produced, before anything is written. */
+/** What a full LIST of one cluster produced; its pods went to the page callback as they arrived. */
 export type ClusterListing = {
-  pods: PodRecord[];
+  pods: number;
   resourceVersion: string;
   owners: Map<string, OwnerLink | null>;
 };
@@ -50,7 +44,7 @@ const MIN_WATCH_CYCLE_MS = 1000;
 const HEALTHY_WATCH_MS = 60_000;
 
 /**
- * Keeps one cluster's pods in the inventory: a full LIST written with replaceCluster, then a WATCH from the
+ * Keeps one cluster's pods in the inventory: a full LIST written page by page (then swept), then a WATCH from the
  * list's resourceVersion applying each change, re-listing on 410 Gone, on resync and after failures.
  */
 export class ClusterCollector {
@@ -63,7 +57,6 @@ export class ClusterCollector {
   #owners: Map<string, OwnerLink | null> = new Map();
   #ownersRefreshedAt = 0;
   #ownersForbidden = false;
-  #fingerprints = new Map<string, string>();
   #lastSync: ClusterSync | undefined;
 
   constructor(
@@ -150,7 +143,7 @@ export class ClusterCollector {
     }
   }
 
-  // The write happens inside the parallelism slot too, so at most `clusterParallelism` listings sit in memory.
+  // The writes happen inside the parallelism slot too, so at most `clusterParallelism` lists are in flight.
   #sync(signal: AbortSignal): Promise<{ sync: ClusterSync; resourceVersion?: string }> {
     return this.#limit ? this.#limit(() => this.#listAndWrite(signal)) : this.#listAndWrite(signal);
   }
@@ -167,17 +160,11 @@ export class ClusterCollector {
     const finished = this.#now();
     this.#owners = listing.owners;
     this.#ownersRefreshedAt = Date.now();
-    this.#fingerprints.clear();
-    try {
-      await this.#writer.replaceCluster(this.cluster.name, this.cluster.environment, listing.pods, finished);
-    } catch (err) {
-      return { sync: await this.#recordFailure(err, started) };
-    }
     const sync: ClusterSync = {
       cluster: this.cluster.name,
       environment: this.cluster.environment,
       ok: true,
-      pods: listing.pods.length,
+      pods: listing.pods,
       startedAt: started.toISOString(),
       finishedAt: finished.toISOString(),
     };
@@ -189,10 +176,16 @@ export class ClusterCollector {
     return { sync, resourceVersion: listing.resourceVersion };
   }
 
+  /**
+   * One full LIST, each page written as it arrives, then the sweep of pods the list did not see. A LIST
+   * restarted after an expired continue token starts a fresh re-list (the pages already written are current).
+   */
   async #listWithRetry(signal: AbortSignal): Promise<ClusterListing> {
     for (let attempt = 0; ; attempt++) {
+      const relist = this.#writer.beginRelist(this.cluster.name, this.cluster.environment);
+      let listing: ClusterListing;
       try {
-        return await listCluster(this.cluster, {
+        listing = await listCluster(this.cluster, {
           pageSize: this.#options.pageSize,
           signal,
           deadlineMs: this.#options.clusterDeadlineMs,
@@ -200,11 +193,21 @@ export class ClusterCollector {
           onOwnersForbidden: (forbidden) => {
             this.#ownersForbidden = forbidden;
           },
+          onPage: (pods) => relist.writePage(pods, this.#now()),
         });
       } catch (err) {
         // A continue token can expire mid-list on a busy cluster; a fresh list is the documented remedy.
         if (!(err instanceof ResourceExpiredError) || attempt >= EXPIRED_LIST_RETRIES) throw err;
+        continue;
       }
+      const result = await relist.finish(this.#now());
+      if (result.removed > 0 || result.written > 0) {
+        this.#log.debug(
+          { written: result.written, unchanged: result.unchanged, removed: result.removed },
+          're-list written',
+        );
+      }
+      return listing;
     }
   }
 
@@ -236,7 +239,6 @@ export class ClusterCollector {
     if (type === 'BOOKMARK') return rv;
     if (type === 'DELETED') {
       if (typeof meta.namespace === 'string' && typeof meta.name === 'string') {
-        this.#fingerprints.delete(podKey({ namespace: meta.namespace, name: meta.name }));
         await this.#writer.removePod(this.cluster.name, meta.namespace, meta.name, this.#now());
       }
       return rv;
@@ -247,11 +249,8 @@ export class ClusterCollector {
       this.#log.debug({ type }, 'skipping malformed pod in watch event');
       return rv;
     }
-    const key = podKey(record);
-    const print = fingerprint(record);
-    if (this.#fingerprints.get(key) === print) return rv;
+    // The writer compares the record's fingerprint with the stored one: an unchanged pod costs one read.
     await this.#writer.upsertPod(record, this.#now());
-    this.#fingerprints.set(key, print);
     return rv;
   }
 
@@ -368,19 +367,23 @@ export async function scanFleet(
             startedAt: started.toISOString(),
           };
           try {
-            const listing = await listCluster(cluster, {
+            const pods: PodRecord[] = [];
+            await listCluster(cluster, {
               pageSize: options.pageSize ?? 500,
               signal,
               deadlineMs: options.clusterDeadlineMs,
               log: log.child({ cluster: cluster.name }),
+              onPage: (page) => {
+                for (const p of page) pods.push(p);
+              },
             });
             const sync: ClusterSync = {
               ...base,
               ok: true,
-              pods: listing.pods.length,
+              pods: pods.length,
               finishedAt: new Date().toISOString(),
             };
-            return { pods: listing.pods, sync };
+            return { pods, sync };
           } catch (err) {
             if (signal.aborted) throw signal.reason;
             const error = err instanceof ScopeError ? err : undefined;
@@ -404,8 +407,9 @@ export async function scanFleet(
 }
 
 /**
- * A full LIST of one cluster (owners, then pods page by page) bounded by a deadline, turning each pod into
- * its record as pages arrive. Missing RBAC on ReplicaSets/Jobs degrades to label-based workload names.
+ * A full LIST of one cluster (owners, then pods page by page) bounded by a deadline, turning each page's pods
+ * into records and handing them to `onPage` before the next page is requested, so no more than one page is
+ * held at a time. Missing RBAC on ReplicaSets/Jobs degrades to label-based workload names.
  */
 export async function listCluster(
   cluster: KubeCluster,
@@ -415,6 +419,7 @@ export async function listCluster(
     deadlineMs?: number | undefined;
     log?: Logger;
     onOwnersForbidden?: (forbidden: boolean) => void;
+    onPage: (pods: PodRecord[]) => unknown;
   },
 ): Promise<ClusterListing> {
   const deadlineMs = opts.deadlineMs ?? cluster.timeoutMs;
@@ -431,19 +436,24 @@ export async function listCluster(
       opts.onOwnersForbidden?.(true);
       owners = new Map();
     }
-    const pods: PodRecord[] = [];
+    let count = 0;
     let resourceVersion = '';
     let skipped = 0;
     for await (const page of cluster.listPods({ pageSize: opts.pageSize, signal })) {
       resourceVersion = page.resourceVersion;
+      const pods: PodRecord[] = [];
       for (const item of page.items) {
         const record = toPodRecord(item, cluster.name, cluster.environment, owners as OwnerIndex);
         if (record) pods.push(record);
         else skipped += 1;
       }
+      page.items.length = 0;
+      count += pods.length;
+      await opts.onPage(pods);
+      signal.throwIfAborted();
     }
     if (skipped > 0) opts.log?.warn({ skipped }, 'skipped pods too malformed to index');
-    return { pods, resourceVersion, owners };
+    return { pods: count, resourceVersion, owners };
   } catch (err) {
     if (opts.signal.aborted) throw opts.signal.reason;
     if (deadline.aborted) {
@@ -455,10 +465,6 @@ export async function listCluster(
     }
     throw err;
   }
-}
-
-function fingerprint(record: PodRecord): string {
-  return createHash('sha1').update(JSON.stringify(record)).digest('base64');
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

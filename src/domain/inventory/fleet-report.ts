@@ -34,6 +34,8 @@ export type DigestReport = {
   environments: Array<{ environment: string; earliest?: string; uses: WorkloadUse[] }>;
   caveats: ClusterCaveat[];
   dataAsOf?: string;
+  /** Stored records the answer had to leave out because they were malformed (absent when none). */
+  unreadable?: number;
 };
 
 /** Answer to `/scope image`: which digests a repository/tag runs as, and where the same tag means different bytes. */
@@ -50,6 +52,8 @@ export type ImageReport = {
   unpinned: number;
   caveats: ClusterCaveat[];
   dataAsOf?: string;
+  /** Stored records the answer had to leave out because they were malformed (absent when none). */
+  unreadable?: number;
 };
 
 /** Answer to `/scope where`: what a cluster/namespace/workload runs now and ran before. */
@@ -60,6 +64,8 @@ export type WhereReport = {
   unknownDigest: Array<{ namespace: string; workload: WorkloadRef; image: string; configId?: string }>;
   caveats: ClusterCaveat[];
   dataAsOf?: string;
+  /** Stored records the answer had to leave out because they were malformed (absent when none). */
+  unreadable?: number;
 };
 
 const STALE_AFTER_MS = 2 * 3600 * 1000;

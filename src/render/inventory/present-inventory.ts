@@ -73,6 +73,18 @@ function caveatBlock(caveats: readonly ClusterCaveat[], now: Date): Block[] {
   ];
 }
 
+/** The one caveat line for stored records the answer had to leave out (Redis is a trust boundary). */
+function unreadableBlock(unreadable: number | undefined): Block[] {
+  if (!unreadable) return [];
+  const what = unreadable === 1 ? '1 stored record was' : `${unreadable} stored records were`;
+  return [
+    {
+      kind: 'section',
+      text: md`:warning: *Incomplete:* ${what} unreadable (malformed in the index) and left out of this answer.`,
+    },
+  ];
+}
+
 function usesCsv(uses: readonly WorkloadUse[]): string {
   const esc = (v: string | number | boolean | undefined) => {
     const s = v === undefined ? '' : String(v);
@@ -119,7 +131,7 @@ export function presentDigest(r: DigestReport, ctx: PresentContext): Message {
         ? md`:mag: ${code(r.digest)} is *not running now*, but ran in ${ranBefore} workload${ranBefore === 1 ? '' : 's'} earlier.`
         : md`:white_check_mark: ${code(r.digest)} is not running in any synced cluster and has not run within the look-back window.`;
   blocks.push({ kind: 'section', text: headline });
-  blocks.push(...caveatBlock(r.caveats, now));
+  blocks.push(...caveatBlock(r.caveats, now), ...unreadableBlock(r.unreadable));
   const stale = unreachable(r.caveats);
   let shown = 0;
   for (const env of r.environments) {
@@ -180,7 +192,7 @@ export function presentImage(r: ImageReport, ctx: PresentContext): Message {
         ? md`:white_check_mark: ${code(name)} is not running in any synced cluster.`
         : md`:package: ${code(name)} runs as ${bold(plural(total, 'digest'))} across ${plural(r.tags.length, 'tag')}.`,
   });
-  blocks.push(...caveatBlock(r.caveats, now));
+  blocks.push(...caveatBlock(r.caveats, now), ...unreadableBlock(r.unreadable));
   const stale = unreachable(r.caveats);
   const allUses: WorkloadUse[] = [];
   let shown = 0;
@@ -239,6 +251,7 @@ export function presentWhere(r: WhereReport, ctx: PresentContext): Message {
       text: md`:round_pushpin: ${code(r.target)} runs ${bold(plural(r.current.length, 'workload image'))} now; ${r.history.length} earlier in the look-back window.`,
     },
     ...caveatBlock(r.caveats, now),
+    ...unreadableBlock(r.unreadable),
   ];
   const stale = unreachable(r.caveats);
   if (r.current.length) {
