@@ -44,7 +44,11 @@ const LEASE_TTL_MS = 15_000;
  */
 export function startCollector(
   c: Container,
-  opts: { leaseTtlMs?: number } = {},
+  opts: {
+    leaseTtlMs?: number;
+    /** Called after every lease check with whether this replica collects (tests wait on it). */
+    onLeaseCheck?: (collecting: boolean) => void;
+  } = {},
 ): { ready: Promise<void>; stop: () => Promise<void> } {
   if (c.config.clusters.length === 0) return { ready: Promise.resolve(), stop: async () => {} };
   const log = c.log.child({ component: 'collector' });
@@ -74,6 +78,7 @@ export function startCollector(
     } catch (err) {
       log.warn({ err }, 'collector lease check failed');
     }
+    opts.onLeaseCheck?.(fleet !== undefined);
   };
   const timer = setInterval(() => void tick(), Math.max(200, Math.floor(ttl / 3)));
   const first = tick();

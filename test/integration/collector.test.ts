@@ -420,7 +420,6 @@ describe('FleetCollector.syncOnce', () => {
     await dead.close();
 
     const writer = new MemoryWriter();
-    const started = Date.now();
     const syncs = await fleet(
       [
         await configFor(good),
@@ -433,8 +432,9 @@ describe('FleetCollector.syncOnce', () => {
       writer,
       { clusterParallelism: 8 },
     ).syncOnce();
-    const elapsed = Date.now() - started;
 
+    // The hanging cluster ends on its own 1-second deadline (TIMEOUT), not the others' (how long it takes
+    // is a benchmark figure: `npm run bench`, phase 0).
     const summary = Object.fromEntries(syncs.map((s) => [s.cluster, [s.ok, s.errorCode]]));
     expect(summary).toEqual({
       good: [true, undefined],
@@ -444,7 +444,6 @@ describe('FleetCollector.syncOnce', () => {
       unauthorized: [false, 'UPSTREAM_UNAUTHORIZED'],
       dead: [false, 'UPSTREAM_UNAVAILABLE'],
     });
-    expect(elapsed).toBeLessThan(3000);
     expect(writer.replaced.map((r) => r.cluster)).toEqual(['good']);
     expect(writer.pods('good')).toHaveLength(2);
     expect(writer.syncs).toHaveLength(6);
@@ -633,10 +632,11 @@ describe('FleetCollector list + watch', () => {
     await waitFor('upsert', () => writer.pod('ok', 'x', 'p') !== undefined);
     expect(writer.syncsOf('stuck')).toEqual([]);
 
-    const started = Date.now();
     await collector.stop();
-    expect(Date.now() - started).toBeLessThan(500);
     expect(collector.running).toBe(false);
+    // The hanging LIST was aborted by stop(), not ended by its 30-second deadline: no failure was recorded
+    // (a deadline records TIMEOUT, and would outlast the test's own timeout).
+    expect(writer.syncsOf('stuck')).toEqual([]);
     await waitFor('watch closed', () => ok.activeWatches === 0, 2000);
   });
 });
@@ -696,9 +696,8 @@ describe('ClusterCollector and KubeCluster', () => {
     const abort = new AbortController();
     const hanging = cluster.watchPods('1', () => undefined, abort.signal);
     setTimeout(() => abort.abort(), 50);
-    const started = Date.now();
+    // AbortError, not the TIMEOUT of the 2-second deadline below: the abort ended it.
     await expect(hanging).rejects.toMatchObject({ name: 'AbortError' });
-    expect(Date.now() - started).toBeLessThan(500);
 
     const timedOut = cluster.watchPods('1', () => undefined, AbortSignal.timeout(10_000));
     await expect(timedOut).rejects.toMatchObject({ code: 'TIMEOUT' });
