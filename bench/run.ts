@@ -4,6 +4,7 @@
  * (bench/fake-fleet-server.ts); a real redis-server runs on a free loopback port; this process is the
  * measured scope process. Phases, in order:
  *
+ *   0. responsiveness  a hanging cluster's deadline, stop(), a watch abort, the fake server's load and close
  *   1. sync     initial FleetCollector.syncOnce of every cluster into the Redis InventoryStore, with RSS
  *   2. lookup   digestQuery from the index for random digests (10 % needle, 90 % common), and its parts
  *   3. slash    signed `/scope digest <needle>` → Bolt → queue → worker → chat.postMessage on a fake Slack
@@ -20,9 +21,11 @@
  *   SCOPE_BENCH_PARALLELISM [2, inventory.clusterParallelism]  SCOPE_BENCH_PAGE_SIZE [500]
  *   SCOPE_BENCH_CLUSTER_TIMEOUT [20, cluster timeoutSeconds]  SCOPE_BENCH_KUBECTL_PARALLEL [8]
  *   SCOPE_BENCH_SETTLE_SECONDS [12, idle time before the steady-state RSS]
- *   SCOPE_BENCH_SKIP [comma list of: lookup, slash, resync, cold, replay, kubectl, kubectl-par]
+ *   SCOPE_BENCH_SKIP [comma list of: responsiveness, lookup, slash, resync, cold, replay, kubectl, kubectl-par]
+ *   SCOPE_BENCH_FLEET [standard | heavy: the fleet preset, see bench/fleet.ts]
  *   SCOPE_BENCH_OUT [bench/results/latest.json]  SCOPE_BENCH_TIMEOUT_SECONDS [900, whole run]
- *   SCOPE_BENCH_PODS_PER_DEPLOYMENT [5]  SCOPE_BENCH_NAMESPACES [40 per cluster]
+ *   SCOPE_BENCH_PODS_PER_DEPLOYMENT [5]  SCOPE_BENCH_NAMESPACES [40 per cluster]  SCOPE_BENCH_SIDECARS [1]
+ *   SCOPE_BENCH_PULLABLE_PERCENT [0] (preset defaults; heavy: 10, 40, 0, 50, 5000 images)
  *   SCOPE_BENCH_FAKE_KEEPALIVE_SECONDS [90, like kube-apiserver's idle timeout]
  * Diagnostics: SCOPE_BENCH_SMAPS=1 (where the RSS is after the sync), SCOPE_BENCH_ALLOC_PROFILE=1 (what a
  * lookup allocates, by function). Node flags go through NODE_OPTIONS (e.g. --max-semi-space-size=16).
@@ -55,7 +58,7 @@ import { InventoryStore } from '../src/store/inventory/inventory-store.ts';
 import { type RedisServer, startRedisServer } from '../src/testing/redis-server.ts';
 import type { FleetReady } from './fake-fleet-server.ts';
 import { commonDigests, intEnv, isFullScale, NEEDLE_DIGEST, shapeFromEnv } from './fleet.ts';
-
+import { responsivenessPhase } from './responsiveness.ts';
 import {
   calibrate,
   fmtSummary,
@@ -74,7 +77,7 @@ import { type RelistTiming, TimingWriter, writeCluster } from './timing-writer.t
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const env = process.env;
 const shape = shapeFromEnv(env);
-const SKIPPABLE = ['lookup', 'slash', 'resync', 'cold', 'replay', 'kubectl', 'kubectl-par'];
+const SKIPPABLE = ['responsiveness', 'lookup', 'slash', 'resync', 'cold', 'replay', 'kubectl', 'kubectl-par'];
 const knobs = {
   ...shape,
   lookups: intEnv(env, 'SCOPE_BENCH_LOOKUPS', 2000, 1, 1_000_000),
@@ -456,6 +459,14 @@ async function main(): Promise<void> {
   calibrate();
   const calibrationStart = calibrate();
   line(`         calibration (fixed JSON work, lower is faster): ${calibrationStart} ms`);
+
+  if (!knobs.skip.has('responsiveness')) {
+    line();
+    line(
+      '0. responsiveness: deadlines, stop, abort, fake load and close (figures the tests no longer assert)',
+    );
+    results.responsiveness = await responsivenessPhase(line);
+  }
 
   // ---- environment: redis-server, the fake fleet
   const redisServer: RedisServer = await startRedisServer();

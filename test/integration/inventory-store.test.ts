@@ -86,7 +86,7 @@ describe('InventoryStore: re-lists written page by page, fingerprints, mark and 
     expect(await redis.hget(k('pods', CLUSTER), 'shop/a-3')).toContain('"mark":1');
     expect(await store.upsertPod(pod('a', 3, A), t2)).toBe(false);
     expect((await store.podsRunningDigest(A)).length).toBe(10);
-    expect(await redis.hget(k('pairs', CLUSTER), 'shop|Deployment/a|' + A)).toBe('10');
+    expect(await redis.hget(k('pairs', CLUSTER), `shop|Deployment/a|${A}`)).toBe('10');
   });
 
   it('sweeps the pods a re-list did not see, and records when the image stopped running', async () => {
@@ -134,7 +134,7 @@ describe('InventoryStore: re-lists written page by page, fingerprints, mark and 
 
   it('re-counts running pods per workload and renews the history expiry even when nothing changed', async () => {
     await relist(store, fleet(), new Date('2026-11-25T10:00:00Z'));
-    await redis.hset(k('pairs', CLUSTER), `shop|Deployment/a|${A}`, '99', 'shop|Deployment/gone|' + B, '3');
+    await redis.hset(k('pairs', CLUSTER), `shop|Deployment/a|${A}`, '99', `shop|Deployment/gone|${B}`, '3');
     await redis.expire(k('dfirst', A), 5);
     await relist(store, fleet(), new Date('2026-11-25T10:30:00Z'));
     expect(await redis.hget(k('pairs', CLUSTER), `shop|Deployment/a|${A}`)).toBe('10');

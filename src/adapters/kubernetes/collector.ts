@@ -423,8 +423,8 @@ export async function listCluster(
   },
 ): Promise<ClusterListing> {
   const deadlineMs = opts.deadlineMs ?? cluster.timeoutMs;
-  const deadline = AbortSignal.timeout(deadlineMs);
-  const signal = AbortSignal.any([opts.signal, deadline]);
+  const deadline = new ListDeadline(deadlineMs);
+  const signal = AbortSignal.any([opts.signal, deadline.signal]);
   try {
     let owners: Map<string, OwnerLink | null>;
     try {
@@ -449,14 +449,20 @@ export async function listCluster(
       }
       page.items.length = 0;
       count += pods.length;
-      await opts.onPage(pods);
+      // The deadline bounds the cluster's answers, not the index's writes: it is paused while a page is written.
+      deadline.pause();
+      try {
+        await opts.onPage(pods);
+      } finally {
+        deadline.resume();
+      }
       signal.throwIfAborted();
     }
     if (skipped > 0) opts.log?.warn({ skipped }, 'skipped pods too malformed to index');
     return { pods: count, resourceVersion, owners };
   } catch (err) {
     if (opts.signal.aborted) throw opts.signal.reason;
-    if (deadline.aborted) {
+    if (deadline.signal.aborted) {
       throw new ScopeError(
         'TIMEOUT',
         `cluster ${cluster.name} did not finish listing pods within ${deadlineMs / 1000} s`,
@@ -464,6 +470,46 @@ export async function listCluster(
       );
     }
     throw err;
+  } finally {
+    deadline.clear();
+  }
+}
+
+/** A time budget that aborts its signal when spent; time between pause() and resume() is not counted. */
+class ListDeadline {
+  readonly #controller = new AbortController();
+  #remainingMs: number;
+  #startedAt = 0;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(ms: number) {
+    this.#remainingMs = ms;
+    this.resume();
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  pause(): void {
+    if (this.#timer === undefined) return;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#remainingMs -= performance.now() - this.#startedAt;
+  }
+
+  resume(): void {
+    if (this.#timer !== undefined || this.#controller.signal.aborted) return;
+    this.#startedAt = performance.now();
+    this.#timer = setTimeout(
+      () => this.#controller.abort(new DOMException('deadline', 'TimeoutError')),
+      Math.max(0, this.#remainingMs),
+    );
+    this.#timer.unref();
+  }
+
+  clear(): void {
+    this.pause();
   }
 }
 
