@@ -18,7 +18,7 @@
  * Knobs (environment), defaults in brackets:
  *   SCOPE_BENCH_CLUSTERS [20]  SCOPE_BENCH_PODS per cluster [10000]  SCOPE_BENCH_IMAGES [2500 app images,
  *   as many sidecar images]  SCOPE_BENCH_LOOKUPS [2000]  SCOPE_BENCH_COMMANDS [200]
- *   SCOPE_BENCH_PARALLELISM [2, inventory.clusterParallelism]  SCOPE_BENCH_PAGE_SIZE [500]
+ *   SCOPE_BENCH_PARALLELISM [2, inventory.clusterParallelism]  SCOPE_BENCH_PAGE_SIZE [250, inventory.pageSize]
  *   SCOPE_BENCH_CLUSTER_TIMEOUT [20, cluster timeoutSeconds]  SCOPE_BENCH_KUBECTL_PARALLEL [8]
  *   SCOPE_BENCH_SETTLE_SECONDS [12, idle time before the steady-state RSS]
  *   SCOPE_BENCH_SKIP [comma list of: responsiveness, lookup, slash, resync, cold, replay, kubectl, kubectl-par]
@@ -83,7 +83,7 @@ const knobs = {
   lookups: intEnv(env, 'SCOPE_BENCH_LOOKUPS', 2000, 1, 1_000_000),
   commands: intEnv(env, 'SCOPE_BENCH_COMMANDS', 200, 1, 100_000),
   parallelism: intEnv(env, 'SCOPE_BENCH_PARALLELISM', 2, 1, 64),
-  pageSize: intEnv(env, 'SCOPE_BENCH_PAGE_SIZE', 500, 10, 5000),
+  pageSize: intEnv(env, 'SCOPE_BENCH_PAGE_SIZE', 250, 10, 5000),
   clusterTimeoutSeconds: intEnv(env, 'SCOPE_BENCH_CLUSTER_TIMEOUT', 20, 1, 300),
   kubectlParallel: intEnv(env, 'SCOPE_BENCH_KUBECTL_PARALLEL', 8, 1, 64),
   settleSeconds: intEnv(env, 'SCOPE_BENCH_SETTLE_SECONDS', 12, 0, 120),

@@ -105,11 +105,11 @@ const schema = z
         collect: z.boolean().default(true),
         historyDays: z.number().int().min(1).max(3650).default(90),
         resyncMinutes: z.number().int().min(1).default(30),
-        pageSize: z.number().int().min(10).max(5000).default(500),
+        pageSize: z.number().int().min(10).max(5000).default(250),
         clusterParallelism: z.number().int().min(1).max(64).default(2),
       })
       .strict()
-      .default({ collect: true, historyDays: 90, resyncMinutes: 30, pageSize: 500, clusterParallelism: 2 }),
+      .default({ collect: true, historyDays: 90, resyncMinutes: 30, pageSize: 250, clusterParallelism: 2 }),
     http: z
       .object({
         port: z.number().int().min(0).max(65535).default(9464),

@@ -36,7 +36,7 @@ describe('parseConfig defaults', () => {
       expect(c.inventory).toMatchObject({
         historyDays: 90,
         resyncMinutes: 30,
-        pageSize: 500,
+        pageSize: 250,
         clusterParallelism: 2,
       });
       expect(c.http).toEqual({ port: 9464, host: '0.0.0.0' });
