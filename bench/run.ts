@@ -23,6 +23,8 @@
  *   SCOPE_BENCH_SETTLE_SECONDS [12, idle time before the steady-state RSS]
  *   SCOPE_BENCH_SKIP [comma list of: responsiveness, lookup, slash, resync, cold, replay, kubectl, kubectl-par]
  *   SCOPE_BENCH_FLEET [standard | heavy: the fleet preset, see bench/fleet.ts]
+ *   SCOPE_BENCH_COLLECTOR [thread: phases 1 and 3b in a worker thread with the collector's heap limit, as
+ *   the worker process runs it | inline: in this isolate, no limit]
  *   SCOPE_BENCH_OUT [bench/results/latest.json]  SCOPE_BENCH_TIMEOUT_SECONDS [900, whole run]
  *   SCOPE_BENCH_PODS_PER_DEPLOYMENT [5]  SCOPE_BENCH_NAMESPACES [40 per cluster]  SCOPE_BENCH_SIDECARS [1]
  *   SCOPE_BENCH_PULLABLE_PERCENT [0] (preset defaults; heavy: 10, 40, 0, 50, 5000 images)
@@ -46,7 +48,7 @@ import { getHeapSpaceStatistics } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { Redis } from 'ioredis';
 import pLimit from 'p-limit';
-import { FleetCollector, scanFleet } from '../src/adapters/kubernetes/collector.ts';
+import { scanFleet } from '../src/adapters/kubernetes/collector.ts';
 import { type Config, parseConfig } from '../src/config.ts';
 import { buildContainer, type Container } from '../src/container.ts';
 import { buildDigestReport } from '../src/domain/inventory/fleet-report.ts';
@@ -72,7 +74,8 @@ import {
   type Summary,
   summarize,
 } from './stats.ts';
-import { type RelistTiming, TimingWriter, writeCluster } from './timing-writer.ts';
+import { inlineRunner, threadRunner } from './sync-runner.ts';
+import { type RelistTiming, writeCluster } from './timing-writer.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const env = process.env;
@@ -95,9 +98,12 @@ const knobs = {
       .filter(Boolean),
   ),
   out: env.SCOPE_BENCH_OUT ?? join(ROOT, 'bench', 'results', 'latest.json'),
+  collector: env.SCOPE_BENCH_COLLECTOR === 'inline' ? ('inline' as const) : ('thread' as const),
 };
 for (const s of knobs.skip)
   if (!SKIPPABLE.includes(s)) throw new Error(`SCOPE_BENCH_SKIP: unknown phase ${s}`);
+if (env.SCOPE_BENCH_COLLECTOR && !['thread', 'inline'].includes(env.SCOPE_BENCH_COLLECTOR))
+  throw new Error(`SCOPE_BENCH_COLLECTOR=${env.SCOPE_BENCH_COLLECTOR}: expected thread or inline`);
 const FULL_SCALE = isFullScale(shape);
 const PREFIX = '{bench}';
 const SIGNING_SECRET = `bench-signing-secret-${randomBytes(8).toString('hex')}`;
@@ -508,28 +514,33 @@ async function main(): Promise<void> {
 
   // ---- 1. initial sync
   line();
-  line('1. full initial sync: FleetCollector.syncOnce → InventoryStore (Redis)');
+  line(
+    `1. full initial sync: FleetCollector.syncOnce → InventoryStore (Redis), ${
+      knobs.collector === 'inline'
+        ? 'collector in this isolate, no heap limit'
+        : `collector in a worker thread with the worker's heap limit (inventory.collectorHeapMb ${config.inventory.collectorHeapMb} MB)`
+    }`,
+  );
   gc();
   const rssBeforeSync = process.memoryUsage.rss();
   sampler.resetPeak();
   let t0 = 0;
-  const writer = new TimingWriter(store, () => t0);
-  const collector = new FleetCollector(config.clusters, writer, {
-    pageSize: config.inventory.pageSize,
-    clusterParallelism: config.inventory.clusterParallelism,
-    resyncMs: config.inventory.resyncMinutes * 60_000,
-    log,
-  });
+  const runner =
+    knobs.collector === 'inline'
+      ? inlineRunner(config, store, log, knobs.timeoutSeconds)
+      : threadRunner(config, knobs.timeoutSeconds);
+  cleanups.push(() => runner.close());
   const cpu0 = cpuMark(pids);
   t0 = performance.now();
-  const syncs = await collector.syncOnce(AbortSignal.timeout(knobs.timeoutSeconds * 1000));
+  const first = await runner.sync();
+  const syncs = first.syncs;
   const syncMs = performance.now() - t0;
   const syncCpu = cpuSince(cpu0, pids);
   const syncPeakSampled = sampler.peak;
   const syncMaxRss = maxRssBytes();
   const failed = syncs.filter((s) => !s.ok);
   const syncedPods = syncs.reduce((a, s) => a + s.pods, 0);
-  const relists = relistFigures(writer.relists);
+  const relists = relistFigures(first.relists);
   const afterSyncRss = process.memoryUsage.rss();
   // V8 keeps the pages it freed pooled until its memory reducer runs, about 8 s after the last GC; the
   // steady state is what the worker holds after that, idle.
@@ -674,20 +685,19 @@ async function main(): Promise<void> {
     );
     sampler.resetPeak();
     const c1 = cpuMark(pids);
-    writer.relists.length = 0;
     t0 = performance.now();
     let done = false;
-    const resync = collector.syncOnce(AbortSignal.timeout(knobs.timeoutSeconds * 1000)).finally(() => {
+    const resync = runner.sync().finally(() => {
       done = true;
     });
     const during: number[] = [];
     if (slash) {
       for (let i = 0; i < 10_000 && !done; i++) during.push((await slash.send()).toPostMs);
     }
-    const again = await resync;
+    const { syncs: again, relists: againRelists } = await resync;
     const ms = performance.now() - t0;
     const cpu = cpuSince(c1, pids);
-    const rl = relistFigures(writer.relists);
+    const rl = relistFigures(againRelists);
     const sd = during.length ? summarize(during) : undefined;
     results.resync = {
       wallS: r1(ms),
@@ -712,6 +722,7 @@ async function main(): Promise<void> {
     t0 = performance.now();
     const thread = new Worker(new URL('../src/collector-thread.ts', import.meta.url), {
       workerData: { config: JSON.parse(JSON.stringify(config)) },
+      resourceLimits: { maxOldGenerationSizeMb: config.inventory.collectorHeapMb },
     });
     const allSynced = async () =>
       (await container.inventory.syncStates()).every((st) => (st.lastSuccessAt ?? '') > started);

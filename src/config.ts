@@ -3,6 +3,9 @@ import { loadAll as loadYamlDocuments } from 'js-yaml';
 import { z } from 'zod';
 import { ScopeError } from './errors.ts';
 
+/** Old-generation heap limit of the collector's thread (MB); see docs/PERFORMANCE.md, collector memory. */
+const COLLECTOR_HEAP_MB = 192;
+
 const clusterSchema = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'lowercase letters, digits, ".", "_" or "-"'),
@@ -107,9 +110,17 @@ const schema = z
         resyncMinutes: z.number().int().min(1).default(30),
         pageSize: z.number().int().min(10).max(5000).default(250),
         clusterParallelism: z.number().int().min(1).max(64).default(2),
+        collectorHeapMb: z.number().int().min(64).max(65_536).default(COLLECTOR_HEAP_MB),
       })
       .strict()
-      .default({ collect: true, historyDays: 90, resyncMinutes: 30, pageSize: 250, clusterParallelism: 2 }),
+      .default({
+        collect: true,
+        historyDays: 90,
+        resyncMinutes: 30,
+        pageSize: 250,
+        clusterParallelism: 2,
+        collectorHeapMb: COLLECTOR_HEAP_MB,
+      }),
     http: z
       .object({
         port: z.number().int().min(0).max(65535).default(9464),

@@ -117,6 +117,9 @@ export function startCollectorThread(c: Container): { ready: Promise<void>; stop
   const spawn = () => {
     thread = new Worker(new URL('./collector-thread.ts', import.meta.url), {
       workerData: { config: JSON.parse(JSON.stringify(c.config)) },
+      // Without a limit V8 lets the old generation grow to ~3× the live set between collections, and the
+      // garbage of the LIST pages with it (docs/PERFORMANCE.md); the collector's live set is ~50 MB.
+      resourceLimits: { maxOldGenerationSizeMb: c.config.inventory.collectorHeapMb },
     });
     thread.on('message', (m: { type?: string }) => {
       if (m.type === 'ready') signalReady();

@@ -38,6 +38,7 @@ describe('parseConfig defaults', () => {
         resyncMinutes: 30,
         pageSize: 250,
         clusterParallelism: 2,
+        collectorHeapMb: 192,
       });
       expect(c.http).toEqual({ port: 9464, host: '0.0.0.0' });
       expect(c.log).toEqual({ level: 'info' });
