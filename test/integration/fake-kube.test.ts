@@ -583,7 +583,7 @@ describe('fake kube API server', () => {
     } finally {
       await fake.close();
     }
-  });
+  }, 60_000);
 
   it.skipIf(!hasKubectl)(
     'works with real kubectl get pods -A -o jsonpath across a 2-context kubeconfig',
