@@ -41,14 +41,14 @@ class MemoryWriter implements InventoryWriter {
   readonly syncs: ClusterSync[] = [];
   readonly state = new Map<string, Map<string, PodRecord>>();
   failWrites = false;
-  onPage: ((cluster: string) => void) | undefined;
+  onPage: ((cluster: string) => void | Promise<void>) | undefined;
 
   beginRelist(cluster: string, environment: string): ClusterRelist {
     const listed: PodRecord[] = [];
     return {
       writePage: async (pods) => {
         if (this.failWrites) throw new Error('redis down');
-        this.onPage?.(cluster);
+        await this.onPage?.(cluster);
         this.pages.set(cluster, [...(this.pages.get(cluster) ?? []), pods.length]);
         for (const p of pods) this.cluster(cluster).set(podKey(p), p);
         listed.push(...pods);
@@ -265,6 +265,23 @@ describe('FleetCollector.syncOnce', () => {
     expect(writer.replaced).toHaveLength(1);
     expect(writer.pages.get('paged')).toEqual([50, 50, 50, 20]);
     expect(requestsAtWrite).toEqual([1, 2, 3, 4]);
+  });
+
+  it('does not count the time a page spends being written against the cluster deadline', async () => {
+    const f = await fake('slow-index');
+    f.load(
+      Array.from({ length: 25 }, (_, i) =>
+        makePod({ namespace: 'a', name: `p-${i}`, containers: [{ name: 'c', image: 'nginx' }] }),
+      ),
+    );
+    const writer = new MemoryWriter();
+    // Three pages, each taking 1 s to write: 3 s of writes against a 2-second deadline.
+    writer.onPage = () => new Promise((r) => setTimeout(r, 1000));
+    const [sync] = await fleet([await configFor(f, { timeoutSeconds: 2 })], writer, {
+      pageSize: 10,
+    }).syncOnce();
+    expect(sync).toMatchObject({ ok: true, pods: 25 });
+    expect(writer.pages.get('slow-index')).toEqual([10, 10, 5]);
   });
 
   it('resolves every owner chain end to end', async () => {
