@@ -253,7 +253,9 @@ describe('FleetCollector.syncOnce', () => {
     const writer = new MemoryWriter();
     // Each page reaches the writer before the next one is requested: the collector never holds the list.
     const requestsAtWrite: number[] = [];
-    writer.onPage = () => requestsAtWrite.push(podListRequests(f).length);
+    writer.onPage = () => {
+      requestsAtWrite.push(podListRequests(f).length);
+    };
     const [sync] = await fleet([await configFor(f)], writer, { pageSize: 50 }).syncOnce();
 
     expect(sync).toMatchObject({ ok: true, pods: 170 });

@@ -66,11 +66,17 @@ export class InventoryStore implements InventoryWriter, SyncStateReader {
     return {
       writePage: async (pods, at) => {
         if (finished) throw new Error(`re-list of ${cluster} already finished`);
+        const fresh: PodRecord[] = [];
+        const keys = new Set<string>();
         for (const p of pods) {
           if (p.cluster !== cluster) throw new Error(`pod of ${p.cluster} in the re-list of ${cluster}`);
-          if (!seen.has(podKey(p))) countPairs(counts, p);
+          const key = podKey(p);
+          if (seen.has(key) || keys.has(key)) continue;
+          keys.add(key);
+          fresh.push(p);
+          countPairs(counts, p);
         }
-        written += await this.#writes.writeChanged(cluster, pods, at, seen);
+        written += await this.#writes.writeChanged(cluster, fresh, at, seen);
       },
       finish: async (at): Promise<RelistResult> => {
         if (finished) throw new Error(`re-list of ${cluster} already finished`);
