@@ -8,6 +8,9 @@ import { ScopeError } from './errors.ts';
 import { redisSentinelSchema, redisTlsSchema } from './redis-connection.ts';
 import { auditConfigSchema } from './store/audit/audit-config.ts';
 
+/** Old-generation heap limit of the collector's thread (MB); see docs/PERFORMANCE.md, collector memory. */
+const COLLECTOR_HEAP_MB = 192;
+
 const clusterSchema = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'lowercase letters, digits, ".", "_" or "-"'),
@@ -120,11 +123,19 @@ const schema = z
         collect: z.boolean().default(true),
         historyDays: z.number().int().min(1).max(3650).default(90),
         resyncMinutes: z.number().int().min(1).default(30),
-        pageSize: z.number().int().min(10).max(5000).default(500),
+        pageSize: z.number().int().min(10).max(5000).default(250),
         clusterParallelism: z.number().int().min(1).max(64).default(2),
+        collectorHeapMb: z.number().int().min(64).max(65_536).default(COLLECTOR_HEAP_MB),
       })
       .strict()
-      .default({ collect: true, historyDays: 90, resyncMinutes: 30, pageSize: 500, clusterParallelism: 2 }),
+      .default({
+        collect: true,
+        historyDays: 90,
+        resyncMinutes: 30,
+        pageSize: 250,
+        clusterParallelism: 2,
+        collectorHeapMb: COLLECTOR_HEAP_MB,
+      }),
     http: z
       .object({
         port: z.number().int().min(0).max(65535).default(9464),

@@ -111,7 +111,11 @@ const LEASE_TTL_MS = 15_000;
  */
 export function startCollector(
   c: Container,
-  opts: { leaseTtlMs?: number } = {},
+  opts: {
+    leaseTtlMs?: number;
+    /** Called after every lease check with whether this replica collects (tests wait on it). */
+    onLeaseCheck?: (collecting: boolean) => void;
+  } = {},
 ): { ready: Promise<void>; stop: () => Promise<void> } {
   if (c.config.clusters.length === 0) return { ready: Promise.resolve(), stop: async () => {} };
   const log = c.log.child({ component: 'collector' });
@@ -141,6 +145,7 @@ export function startCollector(
     } catch (err) {
       log.warn({ err }, 'collector lease check failed');
     }
+    opts.onLeaseCheck?.(fleet !== undefined);
   };
   const timer = setInterval(() => void tick(), Math.max(200, Math.floor(ttl / 3)));
   const first = tick();
@@ -179,6 +184,9 @@ export function startCollectorThread(c: Container): { ready: Promise<void>; stop
   const spawn = () => {
     thread = new Worker(new URL('./collector-thread.ts', import.meta.url), {
       workerData: { config: JSON.parse(JSON.stringify(c.config)) },
+      // Without a limit V8 lets the old generation grow to ~3× the live set between collections, and the
+      // garbage of the LIST pages with it (docs/PERFORMANCE.md); the collector's live set is ~50 MB.
+      resourceLimits: { maxOldGenerationSizeMb: c.config.inventory.collectorHeapMb },
     });
     thread.on('message', (m: { type?: string }) => {
       if (m.type === 'ready') signalReady();

@@ -51,8 +51,9 @@ describe('parseConfig defaults', () => {
       expect(c.inventory).toMatchObject({
         historyDays: 90,
         resyncMinutes: 30,
-        pageSize: 500,
+        pageSize: 250,
         clusterParallelism: 2,
+        collectorHeapMb: 192,
       });
       expect(c.http).toEqual({ port: 9464, host: '0.0.0.0' });
       expect(c.log).toEqual({ level: 'info' });

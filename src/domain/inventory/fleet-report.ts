@@ -17,6 +17,8 @@ export type DigestReport = {
   environments: Array<{ environment: string; earliest?: string; uses: WorkloadUse[] }>;
   caveats: ClusterCaveat[];
   dataAsOf?: string;
+  /** Stored records the answer had to leave out because they were malformed (absent when none). */
+  unreadable?: number;
 } & Coverage;
 
 /** Answer to `/scope image`: which digests a repository/tag runs as, and where the same tag means different bytes. */
@@ -33,6 +35,8 @@ export type ImageReport = {
   unpinned: number;
   caveats: ClusterCaveat[];
   dataAsOf?: string;
+  /** Stored records the answer had to leave out because they were malformed (absent when none). */
+  unreadable?: number;
 } & Coverage;
 
 /** Answer to `/scope where`: what a cluster/namespace/workload runs now and ran before. */
@@ -43,6 +47,8 @@ export type WhereReport = {
   unknownDigest: Array<{ namespace: string; workload: WorkloadRef; image: string; configId?: string }>;
   caveats: ClusterCaveat[];
   dataAsOf?: string;
+  /** Stored records the answer had to leave out because they were malformed (absent when none). */
+  unreadable?: number;
 } & Coverage;
 
 function sortUses(uses: WorkloadUse[]): WorkloadUse[] {

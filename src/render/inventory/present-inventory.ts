@@ -63,6 +63,18 @@ function unreachable(caveats: readonly ClusterCaveat[]): ReadonlySet<string> {
   return new Set(caveats.filter((c) => c.state !== 'never').map((c) => c.cluster));
 }
 
+/** The one caveat line for stored records the answer had to leave out (Redis is a trust boundary). */
+function unreadableBlock(unreadable: number | undefined): Block[] {
+  if (!unreadable) return [];
+  const what = unreadable === 1 ? '1 stored record was' : `${unreadable} stored records were`;
+  return [
+    {
+      kind: 'section',
+      text: md`:warning: *Incomplete:* ${what} unreadable (malformed in the index) and left out of this answer.`,
+    },
+  ];
+}
+
 function usesCsv(uses: readonly WorkloadUse[]): string {
   const esc = csvCell;
   const head =
@@ -116,7 +128,7 @@ export function presentDigest(r: DigestReport, ctx: PresentContext): Message {
     });
   }
   blocks.push({ kind: 'section', text: headline });
-  blocks.push(...caveatBlock(r.caveats, now));
+  blocks.push(...caveatBlock(r.caveats, now), ...unreadableBlock(r.unreadable));
   const stale = unreachable(r.caveats);
   let shown = 0;
   for (const env of r.environments) {
@@ -183,7 +195,7 @@ export function presentImage(r: ImageReport, ctx: PresentContext): Message {
         ? notFoundHeadline(md`${code(name)}`, r, now, '')
         : md`:package: ${code(name)} runs as ${bold(plural(total, 'digest'))} across ${plural(r.tags.length, 'tag')}.${partialNote(r, now)}`,
   });
-  blocks.push(...caveatBlock(r.caveats, now));
+  blocks.push(...caveatBlock(r.caveats, now), ...unreadableBlock(r.unreadable));
   const stale = unreachable(r.caveats);
   const allUses: WorkloadUse[] = [];
   let shown = 0;
@@ -252,6 +264,7 @@ export function presentWhere(r: WhereReport, ctx: PresentContext): Message {
           : md`:round_pushpin: ${code(r.target)} runs ${bold(plural(r.current.length, 'workload image'))} now; ${r.history.length} earlier in the look-back window.${r.completeness === 'partial' ? ' *Partial answer:* the data is not current.' : ''}`,
     },
     ...caveatBlock(r.caveats, now),
+    ...unreadableBlock(r.unreadable),
   ];
   const stale = unreachable(r.caveats);
   if (r.current.length) {
