@@ -55,14 +55,36 @@ export class OciPusher {
 
   /** A small, distinct image (random layer) tagged `tag`; returns its manifest. */
   async image(repo: string, tag: string, opts: { docker?: boolean } = {}): Promise<Pushed> {
-    const config = await this.blob(repo, Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, n: randomBytes(8).toString('hex') })));
+    const config = await this.blob(
+      repo,
+      Buffer.from(
+        JSON.stringify({
+          architecture: 'amd64',
+          os: 'linux',
+          rootfs: { type: 'layers', diff_ids: [] },
+          n: randomBytes(8).toString('hex'),
+        }),
+      ),
+    );
     const layer = await this.blob(repo, randomBytes(64));
     const mt = opts.docker ? DOCKER_MANIFEST : OCI_MANIFEST;
     const m = {
       schemaVersion: 2,
       mediaType: mt,
-      config: { mediaType: opts.docker ? 'application/vnd.docker.container.image.v1+json' : 'application/vnd.oci.image.config.v1+json', ...config },
-      layers: [{ mediaType: opts.docker ? 'application/vnd.docker.image.rootfs.diff.tar.gzip' : 'application/vnd.oci.image.layer.v1.tar+gzip', ...layer }],
+      config: {
+        mediaType: opts.docker
+          ? 'application/vnd.docker.container.image.v1+json'
+          : 'application/vnd.oci.image.config.v1+json',
+        ...config,
+      },
+      layers: [
+        {
+          mediaType: opts.docker
+            ? 'application/vnd.docker.image.rootfs.diff.tar.gzip'
+            : 'application/vnd.oci.image.layer.v1.tar+gzip',
+          ...layer,
+        },
+      ],
     };
     return this.manifest(repo, tag, m, mt);
   }
@@ -75,7 +97,12 @@ export class OciPusher {
       {
         schemaVersion: 2,
         mediaType: OCI_INDEX,
-        manifests: children.map((c) => ({ mediaType: c.pushed.mediaType, digest: c.pushed.digest, size: c.pushed.size, platform: { os: 'linux', architecture: c.arch } })),
+        manifests: children.map((c) => ({
+          mediaType: c.pushed.mediaType,
+          digest: c.pushed.digest,
+          size: c.pushed.size,
+          platform: { os: 'linux', architecture: c.arch },
+        })),
       },
       OCI_INDEX,
     );
@@ -101,37 +128,75 @@ export class OciPusher {
   }
 
   /** The referrers tag-schema fallback: an index at `sha256-<hex>` listing referrer manifests. */
-  async referrersTag(repo: string, subjectDigest: string, referrers: Array<{ pushed: Pushed; artifactType: string }>): Promise<Pushed> {
+  async referrersTag(
+    repo: string,
+    subjectDigest: string,
+    referrers: Array<{ pushed: Pushed; artifactType: string }>,
+  ): Promise<Pushed> {
     return this.manifest(
       repo,
       `sha256-${subjectDigest.slice(7)}`,
       {
         schemaVersion: 2,
         mediaType: OCI_INDEX,
-        manifests: referrers.map((r) => ({ mediaType: r.pushed.mediaType, digest: r.pushed.digest, size: r.pushed.size, artifactType: r.artifactType })),
+        manifests: referrers.map((r) => ({
+          mediaType: r.pushed.mediaType,
+          digest: r.pushed.digest,
+          size: r.pushed.size,
+          artifactType: r.artifactType,
+        })),
       },
       OCI_INDEX,
     );
   }
 
   /** cosign's classic `sha256-<hex>.sig` manifest: simple-signing layers with signature annotations. */
-  async cosignSig(repo: string, subjectDigest: string, layers: Array<{ payload: Buffer; annotations: Record<string, string> }>): Promise<Pushed> {
-    return this.cosignManifest(repo, `sha256-${subjectDigest.slice(7)}.sig`, COSIGN_SIMPLE_SIGNING, layers.map((l) => ({ content: l.payload, annotations: l.annotations })));
+  async cosignSig(
+    repo: string,
+    subjectDigest: string,
+    layers: Array<{ payload: Buffer; annotations: Record<string, string> }>,
+  ): Promise<Pushed> {
+    return this.cosignManifest(
+      repo,
+      `sha256-${subjectDigest.slice(7)}.sig`,
+      COSIGN_SIMPLE_SIGNING,
+      layers.map((l) => ({ content: l.payload, annotations: l.annotations })),
+    );
   }
 
   /** cosign's classic `sha256-<hex>.att` manifest: DSSE envelope layers. */
-  async cosignAtt(repo: string, subjectDigest: string, layers: Array<{ envelope: object; annotations: Record<string, string> }>): Promise<Pushed> {
-    return this.cosignManifest(repo, `sha256-${subjectDigest.slice(7)}.att`, DSSE_ENVELOPE, layers.map((l) => ({ content: Buffer.from(JSON.stringify(l.envelope)), annotations: l.annotations })));
+  async cosignAtt(
+    repo: string,
+    subjectDigest: string,
+    layers: Array<{ envelope: object; annotations: Record<string, string> }>,
+  ): Promise<Pushed> {
+    return this.cosignManifest(
+      repo,
+      `sha256-${subjectDigest.slice(7)}.att`,
+      DSSE_ENVELOPE,
+      layers.map((l) => ({ content: Buffer.from(JSON.stringify(l.envelope)), annotations: l.annotations })),
+    );
   }
 
-  async cosignManifest(repo: string, tag: string, mediaType: string, layers: Array<{ content: Buffer; annotations: Record<string, string> }>): Promise<Pushed> {
+  async cosignManifest(
+    repo: string,
+    tag: string,
+    mediaType: string,
+    layers: Array<{ content: Buffer; annotations: Record<string, string> }>,
+  ): Promise<Pushed> {
     const config = await this.blob(repo, Buffer.from('{}'));
     const pushed = [];
-    for (const l of layers) pushed.push({ mediaType, ...(await this.blob(repo, l.content)), annotations: l.annotations });
+    for (const l of layers)
+      pushed.push({ mediaType, ...(await this.blob(repo, l.content)), annotations: l.annotations });
     return this.manifest(
       repo,
       tag,
-      { schemaVersion: 2, mediaType: OCI_MANIFEST, config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config }, layers: pushed },
+      {
+        schemaVersion: 2,
+        mediaType: OCI_MANIFEST,
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+        layers: pushed,
+      },
       OCI_MANIFEST,
     );
   }

@@ -39,7 +39,9 @@ export async function startOciRegistry(
   );
   const script =
     'command -v "$0" >/dev/null || { echo "$0: not found" >&2; exit 127; }; "$0" serve "$1" & pid=$!; read -r _; kill "$pid" 2>/dev/null; wait "$pid"';
-  const child: ChildProcess = spawn('sh', ['-c', script, binary, config], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn('sh', ['-c', script, binary, config], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout?.on('data', (b: Buffer) => {
     output += b.toString();

@@ -119,13 +119,17 @@ export async function startMockSigstore(opts: { caClock?: Date } = {}): Promise<
       {
         subject: { organization: 'sigstore.mock', commonName: 'tsa' },
         uri: url,
-        certChain: { certificates: [{ rawBytes: b64(tsa.intCertificate) }, { rawBytes: b64(tsa.rootCertificate) }] },
+        certChain: {
+          certificates: [{ rawBytes: b64(tsa.intCertificate) }, { rawBytes: b64(tsa.rootCertificate) }],
+        },
         validFor: { start },
       },
     ],
   };
   const witnesses = (w: WitnessOpts, dsse: boolean): Witness[] => [
-    ...(w.tlog === false ? [] : [new RekorWitness({ rekorBaseURL: url, entryType: dsse ? 'intoto' : undefined, retry: 0 } as never)]),
+    ...(w.tlog === false
+      ? []
+      : [new RekorWitness({ rekorBaseURL: url, entryType: dsse ? 'intoto' : undefined, retry: 0 } as never)]),
     ...(w.tsa ? [new TSAWitness({ tsaBaseURL: url, retry: 0 } as never)] : []),
   ];
   const build = async (signer: Signer, artifact: Artifact, w: WitnessOpts): Promise<SerializedBundle> => {
@@ -143,7 +147,9 @@ export async function startMockSigstore(opts: { caClock?: Date } = {}): Promise<
         new FulcioSigner({
           fulcioBaseURL: url,
           retry: 0,
-          identityProvider: { getToken: async () => unsignedJwt({ sub: who.identity, iss: who.issuer, ...who.claims }) },
+          identityProvider: {
+            getToken: async () => unsignedJwt({ sub: who.identity, iss: who.issuer, ...who.claims }),
+          },
         } as never),
         artifact,
         w,
@@ -167,14 +173,21 @@ export async function startMockSigstore(opts: { caClock?: Date } = {}): Promise<
 export function simpleSigningPayload(repository: string, digest: string): Buffer {
   return Buffer.from(
     JSON.stringify({
-      critical: { identity: { 'docker-reference': repository }, image: { 'docker-manifest-digest': digest }, type: 'cosign container image signature' },
+      critical: {
+        identity: { 'docker-reference': repository },
+        image: { 'docker-manifest-digest': digest },
+        type: 'cosign container image signature',
+      },
       optional: null,
     }),
   );
 }
 
 /** An in-toto statement about `digest`, as cosign attest and cosign v3 signing write. */
-export function inTotoStatement(digest: string, predicateType = 'https://sigstore.dev/cosign/sign/v1'): Buffer {
+export function inTotoStatement(
+  digest: string,
+  predicateType = 'https://sigstore.dev/cosign/sign/v1',
+): Buffer {
   return Buffer.from(
     JSON.stringify({
       _type: 'https://in-toto.io/Statement/v1',

@@ -15,7 +15,10 @@ type DockerConfig = {
 
 /** `https://index.docker.io/v1/` and `ghcr.io` both name a host; docker.io logins are stored under index.docker.io. */
 export function normaliseHost(key: string): string {
-  const host = key.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '').toLowerCase();
+  const host = key
+    .replace(/^[a-z]+:\/\//i, '')
+    .replace(/\/.*$/, '')
+    .toLowerCase();
   return host === 'index.docker.io' || host === 'registry-1.docker.io' ? 'docker.io' : host;
 }
 
@@ -63,7 +66,8 @@ export function dockerConfigCredentials(
 }
 
 function runCredentialHelper(helper: string, host: string): Promise<string> {
-  if (!/^[a-z0-9_.-]+$/i.test(helper)) return Promise.reject(new Error(`bad credential helper name ${helper}`));
+  if (!/^[a-z0-9_.-]+$/i.test(helper))
+    return Promise.reject(new Error(`bad credential helper name ${helper}`));
   return new Promise((resolve, reject) => {
     const child = execFile(`docker-credential-${helper}`, ['get'], { timeout: 10_000 }, (err, stdout) =>
       err ? reject(new Error(`credential helper ${helper} failed: ${err.message}`)) : resolve(stdout),

@@ -1,25 +1,13 @@
 import type { PathAttempt, SignaturePath } from '../../domain/provenance/outcome.ts';
+import type { Discovery, FoundSignature } from '../../domain/provenance/ports.ts';
+import { COSIGN_SIMPLE_SIGNING, DSSE_ENVELOPE, isBundleType, isIndexType } from './media-types.ts';
 import {
-  COSIGN_SIMPLE_SIGNING,
-  DSSE_ENVELOPE,
-  isBundleType,
-  isIndexType,
-} from './media-types.ts';
-import { type Descriptor, type ManifestJson, RegistryClient, RegistryError, type RepoName } from './registry-client.ts';
-
-/** Signature material found in one place, still unverified (the registry is not trusted for anything). */
-export type FoundSignature = {
-  path: SignaturePath;
-  repository: string;
-  reference: string;
-  onIndex?: string;
-} & (
-  | { form: 'bundle'; mediaType: string; bundle: unknown }
-  | { form: 'cosign-sig'; payload: Buffer; annotations: Record<string, string> }
-  | { form: 'cosign-att'; envelope: unknown; annotations: Record<string, string> }
-);
-
-export type Discovery = { attempts: PathAttempt[]; found: FoundSignature[] };
+  type Descriptor,
+  type ManifestJson,
+  type RegistryClient,
+  RegistryError,
+  type RepoName,
+} from './registry-client.ts';
 
 const SIGNATURE_BLOB_LIMIT = 1024 * 1024;
 const MAX_ARTIFACTS = 20;
@@ -46,7 +34,14 @@ export async function discoverSignatures(
     try {
       const r = await run();
       if (r === 'unsupported')
-        return { path, reference, result: 'unsupported', artifacts: 0, ...base, detail: 'registry has no referrers API (404)' };
+        return {
+          path,
+          reference,
+          result: 'unsupported',
+          artifacts: 0,
+          ...base,
+          detail: 'registry has no referrers API (404)',
+        };
       found.push(...r);
       return { path, reference, result: r.length ? 'found' : 'none', artifacts: r.length, ...base };
     } catch (err) {
@@ -58,12 +53,21 @@ export async function discoverSignatures(
           : err.code === 'denied' || err.code === 'unauthorized'
             ? 'denied'
             : 'error';
-      return { path, reference, result, artifacts: 0, ...base, ...(result === 'none' ? {} : { detail: `${err.code}: ${err.message}` }) };
+      return {
+        path,
+        reference,
+        result,
+        artifacts: 0,
+        ...base,
+        ...(result === 'none' ? {} : { detail: `${err.code}: ${err.message}` }),
+      };
     }
   };
   const fromIndex = async (path: SignaturePath, reference: string, index: ManifestJson) => {
     const descs = (index.manifests ?? []).filter((d) => isBundleType(d.artifactType)).slice(0, MAX_ARTIFACTS);
-    return Promise.all(descs.map((d) => readBundleArtifact(client, sigRepo, d, path, reference, base, opts.signal)));
+    return Promise.all(
+      descs.map((d) => readBundleArtifact(client, sigRepo, d, path, reference, base, opts.signal)),
+    );
   };
   const attempts = await Promise.all([
     attempt('referrers-api', `referrers/${digest}`, async () => {
@@ -82,7 +86,9 @@ export async function discoverSignatures(
     }),
     attempt('cosign-sig', `sha256-${hex}.sig`, async () => {
       const m = await client.manifest(sigRepo, `sha256-${hex}.sig`, opts.signal);
-      const layers = (m.json.layers ?? []).filter((l) => l.mediaType === COSIGN_SIMPLE_SIGNING).slice(0, MAX_ARTIFACTS);
+      const layers = (m.json.layers ?? [])
+        .filter((l) => l.mediaType === COSIGN_SIMPLE_SIGNING)
+        .slice(0, MAX_ARTIFACTS);
       return Promise.all(
         layers.map(async (l) => ({
           form: 'cosign-sig' as const,
@@ -96,14 +102,16 @@ export async function discoverSignatures(
     }),
     attempt('cosign-att', `sha256-${hex}.att`, async () => {
       const m = await client.manifest(sigRepo, `sha256-${hex}.att`, opts.signal);
-      const layers = (m.json.layers ?? []).filter((l) => l.mediaType === DSSE_ENVELOPE).slice(0, MAX_ARTIFACTS);
+      const layers = (m.json.layers ?? [])
+        .filter((l) => l.mediaType === DSSE_ENVELOPE)
+        .slice(0, MAX_ARTIFACTS);
       return Promise.all(
         layers.map(async (l) => ({
           form: 'cosign-att' as const,
           path: 'cosign-att' as const,
           reference: `sha256-${hex}.att`,
           ...base,
-          envelope: JSON.parse((await client.blob(sigRepo, l.digest, opts.signal, SIGNATURE_BLOB_LIMIT)).toString('utf8')) as unknown,
+          envelope: parseEnvelope(await client.blob(sigRepo, l.digest, opts.signal, SIGNATURE_BLOB_LIMIT)),
           annotations: l.annotations ?? {},
         })),
       );
@@ -131,5 +139,13 @@ async function readBundleArtifact(
   } catch {
     throw new RegistryError('protocol', `bundle ${layer.digest} is not JSON`);
   }
-  return { form: 'bundle', path, reference: `${reference} → ${desc.digest}`, ...base, mediaType: layer.mediaType, bundle };
+  return { form: 'bundle', path, reference: `${reference} → ${desc.digest}`, ...base, bundle };
+}
+
+function parseEnvelope(bytes: Buffer): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw new RegistryError('protocol', 'attestation layer is not JSON');
+  }
 }

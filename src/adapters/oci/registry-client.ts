@@ -84,7 +84,11 @@ const DIGEST = /^sha256:[0-9a-f]{64}$/;
 const REPO = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
-type Resolved = { settings: Required<Omit<RegistrySettings, 'endpoint' | 'extraHosts'>>; base: URL; hosts: Set<string> };
+type Resolved = {
+  settings: Required<Omit<RegistrySettings, 'endpoint' | 'extraHosts'>>;
+  base: URL;
+  hosts: Set<string>;
+};
 
 /**
  * OCI distribution client for the registries the configuration allows: manifests and indexes with the right
@@ -170,7 +174,10 @@ export class RegistryClient {
       if (err instanceof RegistryError && err.code === 'not-found') return undefined;
       throw err;
     }
-    const json = parseJson(await readCapped(res, this.#opts.maxManifestBytes ?? 4 * 1024 * 1024), 'referrers');
+    const json = parseJson(
+      await readCapped(res, this.#opts.maxManifestBytes ?? 4 * 1024 * 1024),
+      'referrers',
+    );
     return json as ManifestJson;
   }
 
@@ -214,10 +221,16 @@ export class RegistryClient {
         this.#bearerHosts.add(reg.settings.host);
         const token = await this.#fetchToken(reg, challenge.params, scope, signal);
         this.#tokens.set(tokenKey, token);
-        res = await this.#fetchRetrying(reg, url, { ...headers, authorization: `Bearer ${token.token}` }, signal);
+        res = await this.#fetchRetrying(
+          reg,
+          url,
+          { ...headers, authorization: `Bearer ${token.token}` },
+          signal,
+        );
       } else if (challenge?.scheme === 'basic') {
         const cred = await this.#opts.credentials?.(reg.settings.host);
-        if (cred) res = await this.#fetchRetrying(reg, url, { ...headers, authorization: basicHeader(cred) }, signal);
+        if (cred)
+          res = await this.#fetchRetrying(reg, url, { ...headers, authorization: basicHeader(cred) }, signal);
       }
     }
     if (res.ok) return res;
@@ -252,7 +265,10 @@ export class RegistryClient {
     const res = await this.#fetchRetrying(reg, url, headers, signal);
     if (res.status === 401 || res.status === 403) {
       await res.body?.cancel();
-      throw new RegistryError(res.status === 401 ? 'unauthorized' : 'denied', `token service refused ${scope}`);
+      throw new RegistryError(
+        res.status === 401 ? 'unauthorized' : 'denied',
+        `token service refused ${scope}`,
+      );
     }
     if (!res.ok) {
       await res.body?.cancel();
@@ -264,7 +280,8 @@ export class RegistryClient {
       expires_in?: unknown;
     };
     const token = typeof body.token === 'string' ? body.token : body.access_token;
-    if (typeof token !== 'string' || token === '') throw new RegistryError('protocol', 'token service sent no token');
+    if (typeof token !== 'string' || token === '')
+      throw new RegistryError('protocol', 'token service sent no token');
     const ttl = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : 60;
     return { token, expires: Date.now() + (ttl - 5) * 1000 };
   }
@@ -277,7 +294,10 @@ export class RegistryClient {
   ): Promise<Response> {
     for (let attempt = 0; ; attempt++) {
       if (!reg.hosts.has(url.host))
-        throw new RegistryError('not-allowed', `refusing to contact ${url.host}: not allowed for ${reg.settings.host}`);
+        throw new RegistryError(
+          'not-allowed',
+          `refusing to contact ${url.host}: not allowed for ${reg.settings.host}`,
+        );
       const timeout = AbortSignal.timeout(reg.settings.timeoutMs);
       const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
       let res: Response;
@@ -308,7 +328,11 @@ export class RegistryClient {
         const wait = retryAfter(res.headers.get('retry-after')) ?? this.#backoff(attempt);
         await res.body?.cancel();
         if (wait > (this.#opts.maxRetryAfterMs ?? 30_000)) {
-          throw new RegistryError('unreachable', `${reg.settings.host}: asked to retry after ${Math.round(wait / 1000)} s`, res.status);
+          throw new RegistryError(
+            'unreachable',
+            `${reg.settings.host}: asked to retry after ${Math.round(wait / 1000)} s`,
+            res.status,
+          );
         }
         this.stats.retries++;
         await delay(wait, signal);

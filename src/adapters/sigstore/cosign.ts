@@ -24,19 +24,33 @@ function pemCertificates(pem: string): string[] {
 /** cosign's `dev.sigstore.cosign/bundle` annotation (a Rekor SET) → a v0.1 tlog entry. */
 function rekorEntry(annotation: string | undefined): SerializedBundle['verificationMaterial']['tlogEntries'] {
   if (!annotation) return [];
-  let rb: { SignedEntryTimestamp?: string; Payload?: { body?: string; integratedTime?: number; logIndex?: number; logID?: string } };
+  let rb: {
+    SignedEntryTimestamp?: string;
+    Payload?: { body?: string; integratedTime?: number; logIndex?: number; logID?: string };
+  };
   try {
     rb = JSON.parse(annotation);
   } catch {
     throw new ConversionError('the Rekor bundle annotation is not JSON');
   }
   const p = rb.Payload;
-  if (!rb.SignedEntryTimestamp || !p?.body || p.integratedTime === undefined || p.logIndex === undefined || !p.logID)
-    throw new ConversionError('the Rekor bundle annotation lacks a field (SignedEntryTimestamp, body, integratedTime, logIndex, logID)');
+  if (
+    !rb.SignedEntryTimestamp ||
+    !p?.body ||
+    p.integratedTime === undefined ||
+    p.logIndex === undefined ||
+    !p.logID
+  )
+    throw new ConversionError(
+      'the Rekor bundle annotation lacks a field (SignedEntryTimestamp, body, integratedTime, logIndex, logID)',
+    );
   let kind = 'hashedrekord';
   let version = '0.0.1';
   try {
-    const body = JSON.parse(Buffer.from(p.body, 'base64').toString('utf8')) as { kind?: string; apiVersion?: string };
+    const body = JSON.parse(Buffer.from(p.body, 'base64').toString('utf8')) as {
+      kind?: string;
+      apiVersion?: string;
+    };
     kind = body.kind ?? kind;
     version = body.apiVersion ?? version;
   } catch {
@@ -55,7 +69,10 @@ function rekorEntry(annotation: string | undefined): SerializedBundle['verificat
   ];
 }
 
-function material(annotations: Record<string, string>, keyHint: string): SerializedBundle['verificationMaterial'] {
+function material(
+  annotations: Record<string, string>,
+  keyHint: string,
+): SerializedBundle['verificationMaterial'] {
   const cert = annotations[ANNOTATION_CERTIFICATE];
   const tlogEntries = rekorEntry(annotations[ANNOTATION_BUNDLE]);
   if (cert) {
@@ -89,7 +106,10 @@ export function cosignSignatureBundle(
   return {
     mediaType: 'application/vnd.dev.sigstore.bundle+json;version=0.1',
     verificationMaterial: material(annotations, keyHint),
-    messageSignature: { messageDigest: { algorithm: 'SHA2_256', digest }, signature: sig.replace(/\s+/g, '') },
+    messageSignature: {
+      messageDigest: { algorithm: 'SHA2_256', digest },
+      signature: sig.replace(/\s+/g, ''),
+    },
   } as unknown as SerializedBundle;
 }
 
@@ -99,8 +119,17 @@ export function cosignAttestationBundle(
   annotations: Record<string, string>,
   keyHint = '',
 ): SerializedBundle {
-  const env = envelope as { payload?: unknown; payloadType?: unknown; signatures?: Array<{ sig?: unknown; keyid?: unknown }> };
-  if (typeof env?.payload !== 'string' || typeof env.payloadType !== 'string' || !Array.isArray(env.signatures) || env.signatures.length === 0)
+  const env = envelope as {
+    payload?: unknown;
+    payloadType?: unknown;
+    signatures?: Array<{ sig?: unknown; keyid?: unknown }>;
+  };
+  if (
+    typeof env?.payload !== 'string' ||
+    typeof env.payloadType !== 'string' ||
+    !Array.isArray(env.signatures) ||
+    env.signatures.length === 0
+  )
     throw new ConversionError('the attestation layer is not a DSSE envelope with a signature');
   return {
     mediaType: 'application/vnd.dev.sigstore.bundle+json;version=0.1',
@@ -108,7 +137,9 @@ export function cosignAttestationBundle(
     dsseEnvelope: {
       payload: env.payload,
       payloadType: env.payloadType,
-      signatures: env.signatures.slice(0, 1).map((s) => ({ sig: String(s.sig ?? ''), keyid: String(s.keyid ?? '') })),
+      signatures: env.signatures
+        .slice(0, 1)
+        .map((s) => ({ sig: String(s.sig ?? ''), keyid: String(s.keyid ?? '') })),
     },
   } as unknown as SerializedBundle;
 }

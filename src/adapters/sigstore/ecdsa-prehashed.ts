@@ -84,7 +84,8 @@ const b64uToBig = (s: string) => BigInt(`0x${Buffer.from(s, 'base64url').toStrin
 export function verifyPrehashed(key: KeyObject, digest: Buffer, signature: Buffer): boolean {
   const jwk = key.export({ format: 'jwk' });
   const c = jwk.crv ? CURVES[jwk.crv] : undefined;
-  if (!c || !jwk.x || !jwk.y) throw new Error(`digest-only verification supports P-256/P-384 keys, not ${key.asymmetricKeyType}`);
+  if (!c || !jwk.x || !jwk.y)
+    throw new Error(`digest-only verification supports P-256/P-384 keys, not ${key.asymmetricKeyType}`);
   const rs = derInts(signature);
   if (!rs) return false;
   const [r, s] = rs;

@@ -6,39 +6,17 @@ import {
   PolicyError,
   type SignedEntity,
   type Signer,
+  type TrustMaterial,
   toSignedEntity,
   toTrustMaterial,
-  type TrustMaterial,
   VerificationError,
   Verifier,
 } from '@sigstore/verify';
 import type { SignerInfo } from '../../domain/provenance/outcome.ts';
-import { type CertificateSigner, type GithubClaims, matchKeyless, type TrustRule } from '../../domain/provenance/policy.ts';
+import { type CertificateSigner, type GithubClaims, matchKeyless } from '../../domain/provenance/policy.ts';
+import type { Check, Evidence, Rule, Subject } from '../../domain/provenance/ports.ts';
 import { ConversionError, cosignAttestationBundle, cosignSignatureBundle } from './cosign.ts';
 import { verifyPrehashed } from './ecdsa-prehashed.ts';
-
-/** Signature material to check, in one of the forms registries hold it. */
-export type Evidence =
-  | { form: 'bundle'; bundle: unknown }
-  | { form: 'cosign-sig'; payload: Buffer; annotations: Record<string, string> }
-  | { form: 'cosign-att'; envelope: unknown; annotations: Record<string, string> };
-
-/** What the signature must be about: an image digest (manifest bytes optional) or a blob (bytes or digest). */
-export type Subject =
-  | { kind: 'image'; digest: string; manifest?: Buffer }
-  | { kind: 'blob'; digest: string; bytes?: Buffer };
-
-/** The parts of a trust rule a check needs (the CLI builds one from flags). */
-export type Rule = Pick<TrustRule, 'keys' | 'keyless' | 'requireTlog' | 'requireSignedTimestamp'>;
-
-export type Check = {
-  verdict: 'verified' | 'invalid' | 'untrusted';
-  reason: string;
-  signer?: SignerInfo;
-  content?: 'message-signature' | 'dsse';
-  tlog?: boolean;
-  signedTimestamp?: boolean;
-};
 
 const IN_TOTO = 'application/vnd.in-toto+json';
 const OID = {
@@ -51,7 +29,9 @@ const OID = {
 
 /** Fingerprint a public key is known by inside the verifier (SHA-256 of its SPKI DER). */
 export function keyFingerprint(key: KeyObject): string {
-  return createHash('sha256').update(key.export({ format: 'der', type: 'spki' })).digest('hex');
+  return createHash('sha256')
+    .update(key.export({ format: 'der', type: 'spki' }))
+    .digest('hex');
 }
 
 /**
@@ -116,7 +96,8 @@ export class SigstoreVerifier {
     } catch (err) {
       return { verdict: 'invalid', reason: `unreadable signature: ${(err as Error).message}` };
     }
-    const content = bundle.content.$case === 'dsseEnvelope' ? ('dsse' as const) : ('message-signature' as const);
+    const content =
+      bundle.content.$case === 'dsseEnvelope' ? ('dsse' as const) : ('message-signature' as const);
     // What the signature is about must be this digest before who signed it matters.
     const binding = bindingProblem(bundle, evidence, subject);
     if (binding) return { verdict: 'invalid', reason: binding, content };
@@ -141,18 +122,27 @@ export class SigstoreVerifier {
     const signedTimestamp = entity.timestamps.some((t) => t.$case === 'timestamp-authority');
     const evidenceFlags = { content, tlog, signedTimestamp };
     if (rule.requireSignedTimestamp && !signedTimestamp)
-      return { verdict: 'invalid', reason: 'the policy requires a signed timestamp (RFC 3161) and there is none', ...evidenceFlags };
+      return {
+        verdict: 'invalid',
+        reason: 'the policy requires a signed timestamp (RFC 3161) and there is none',
+        ...evidenceFlags,
+      };
     if (entity.key.$case === 'certificate') return this.#checkKeyless(entity, rule, evidenceFlags);
     return this.#checkKeyed(entity, rule, evidenceFlags, form);
   }
 
-  #checkKeyless(entity: SignedEntity, rule: Rule, flags: Pick<Check, 'content' | 'tlog' | 'signedTimestamp'>): Check {
+  #checkKeyless(
+    entity: SignedEntity,
+    rule: Rule,
+    flags: Pick<Check, 'content' | 'tlog' | 'signedTimestamp'>,
+  ): Check {
     let signer: Signer;
     try {
       if (entity.timestamps.length === 0)
         return {
           verdict: 'invalid',
-          reason: 'certificate signature without a trusted time (no tlog entry, no signed timestamp): its validity cannot be checked',
+          reason:
+            'certificate signature without a trusted time (no tlog entry, no signed timestamp): its validity cannot be checked',
           ...flags,
         };
       signer = this.#verifier(true, rule).verify(entity);
@@ -178,13 +168,22 @@ export class SigstoreVerifier {
     form: string,
   ): Check {
     if (rule.keys.length === 0)
-      return { verdict: 'untrusted', reason: 'signed with a key, but the policy trusts only keyless identities here', ...flags };
+      return {
+        verdict: 'untrusted',
+        reason: 'signed with a key, but the policy trusts only keyless identities here',
+        ...flags,
+      };
     let lastOther: string | undefined;
     for (const k of rule.keys) {
       const fp = this.addKey(k.name, k.pem);
       try {
         this.#verifier(false, rule).verify({ ...entity, key: { $case: 'public-key', hint: fp } });
-        return { verdict: 'verified', reason: `signature made by trusted key ${k.name}`, signer: { kind: 'key', key: k.name }, ...flags };
+        return {
+          verdict: 'verified',
+          reason: `signature made by trusted key ${k.name}`,
+          signer: { kind: 'key', key: k.name },
+          ...flags,
+        };
       } catch (err) {
         if (!(err instanceof VerificationError && err.code === 'SIGNATURE_ERROR')) lastOther = describe(err);
       }
@@ -238,15 +237,25 @@ function bindingProblem(bundle: Bundle, evidence: Evidence, subject: Subject): s
       return 'the simple-signing payload is not JSON';
     }
     const signed = payload.critical?.image?.['docker-manifest-digest'];
-    if (signed !== subject.digest) return `the signature is for ${signed ?? 'no digest'}, not ${subject.digest}`;
+    if (signed !== subject.digest)
+      return `the signature is for ${signed ?? 'no digest'}, not ${subject.digest}`;
     return undefined;
   }
   const md = bundle.content.messageSignature.messageDigest;
   const signedHex = md ? Buffer.from(md.digest).toString('hex') : undefined;
-  if (signedHex !== hex) return `the message signature is over sha256:${signedHex ?? '?'}, not ${subject.digest}`;
-  if (subject.kind === 'image' && subject.manifest && createHash('sha256').update(subject.manifest).digest('hex') !== hex)
+  if (signedHex !== hex)
+    return `the message signature is over sha256:${signedHex ?? '?'}, not ${subject.digest}`;
+  if (
+    subject.kind === 'image' &&
+    subject.manifest &&
+    createHash('sha256').update(subject.manifest).digest('hex') !== hex
+  )
     return 'the manifest bytes do not hash to the digest';
-  if (subject.kind === 'blob' && subject.bytes && createHash('sha256').update(subject.bytes).digest('hex') !== hex)
+  if (
+    subject.kind === 'blob' &&
+    subject.bytes &&
+    createHash('sha256').update(subject.bytes).digest('hex') !== hex
+  )
     return 'the file does not hash to the digest';
   return undefined;
 }
@@ -273,9 +282,16 @@ function signingKeyFromTlog(entity: SignedEntity): KeyObject | undefined {
   for (const e of entity.tlogEntries) {
     try {
       const body = JSON.parse(Buffer.from(e.canonicalizedBody).toString('utf8')) as {
-        spec?: { signature?: { publicKey?: { content?: string } } };
+        spec?: {
+          signature?: { publicKey?: { content?: string } };
+          content?: { envelope?: { signatures?: Array<{ publicKey?: string }> } };
+          signatures?: Array<{ verifier?: string }>;
+        };
       };
-      const pem = body.spec?.signature?.publicKey?.content;
+      const pem =
+        body.spec?.signature?.publicKey?.content ??
+        body.spec?.content?.envelope?.signatures?.[0]?.publicKey ??
+        body.spec?.signatures?.[0]?.verifier;
       if (pem) return createPublicKey(Buffer.from(pem, 'base64'));
     } catch {
       // not a hashedrekord with a key
@@ -290,7 +306,11 @@ function certificateSigner(signer: Signer): CertificateSigner {
     const found = signer.identity?.oids?.find((o) => o.oid?.id.join('.') === oid);
     if (found) github[name] = Buffer.from(found.value).toString('utf8');
   }
-  return { san: signer.identity?.subjectAlternativeName, issuer: signer.identity?.extensions?.issuer, github };
+  return {
+    san: signer.identity?.subjectAlternativeName,
+    issuer: signer.identity?.extensions?.issuer,
+    github,
+  };
 }
 
 function describe(err: unknown): string {

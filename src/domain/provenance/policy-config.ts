@@ -11,7 +11,9 @@ const keySchema = z
     path: z.string().min(1).optional(),
   })
   .strict()
-  .refine((k) => (k.pem === undefined) !== (k.path === undefined), { message: 'set exactly one of pem or path' });
+  .refine((k) => (k.pem === undefined) !== (k.path === undefined), {
+    message: 'set exactly one of pem or path',
+  });
 
 const githubSchema = z
   .object({
@@ -61,7 +63,9 @@ const ruleSchema = z
       .optional(),
   })
   .strict()
-  .refine((r) => r.keys.length + r.keyless.length > 0, { message: 'trust at least one key or keyless identity' });
+  .refine((r) => r.keys.length + r.keyless.length > 0, {
+    message: 'trust at least one key or keyless identity',
+  });
 
 const registrySchema = z
   .object({
@@ -73,7 +77,10 @@ const registrySchema = z
     retries: z.number().int().min(0).max(10).default(3),
     username: z.string().min(1).optional(),
     /** Name of the environment variable holding the password or token (secrets stay out of the file). */
-    passwordEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional(),
+    passwordEnv: z
+      .string()
+      .regex(/^[A-Z_][A-Z0-9_]*$/)
+      .optional(),
   })
   .strict();
 
@@ -86,14 +93,20 @@ export const provenanceSchema = z
     trustedRoot: z.string().min(1).optional(),
     /** Refresh the public-good root through TUF at start (needs network); off by default. */
     tufRefresh: z.boolean().default(false),
-    cacheTtlSeconds: z.number().int().min(0).max(7 * 24 * 3600).default(3600),
+    cacheTtlSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 24 * 3600)
+      .default(3600),
     rules: z.array(ruleSchema).default([]),
   })
   .strict()
   .superRefine((p, ctx) => {
     const hosts = new Set<string>();
     for (const [i, r] of p.registries.entries()) {
-      if (hosts.has(r.host)) ctx.addIssue({ code: 'custom', path: ['registries', i, 'host'], message: `duplicate ${r.host}` });
+      if (hosts.has(r.host))
+        ctx.addIssue({ code: 'custom', path: ['registries', i, 'host'], message: `duplicate ${r.host}` });
       hosts.add(r.host);
     }
     for (const [i, r] of p.rules.entries()) {

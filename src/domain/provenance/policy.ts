@@ -1,10 +1,21 @@
 import { createHash } from 'node:crypto';
 
 /** Claims of a GitHub Actions keyless certificate a policy may pin (compared exactly). */
-export type GithubClaims = { repository?: string; ref?: string; workflow?: string; trigger?: string; sha?: string };
+export type GithubClaims = {
+  repository?: string;
+  ref?: string;
+  workflow?: string;
+  trigger?: string;
+  sha?: string;
+};
 
 /** A keyless signer scope trusts: certificate SAN (exact, or an anchored regexp when asked) and OIDC issuer. */
-export type KeylessIdentity = { identity?: string; identityRegexp?: string; issuer: string; github?: GithubClaims };
+export type KeylessIdentity = {
+  identity?: string;
+  identityRegexp?: string;
+  issuer: string;
+  github?: GithubClaims;
+};
 
 /** A public key scope trusts, by name (the name is what results show). */
 export type TrustedKey = { name: string; pem: string };
@@ -76,7 +87,9 @@ export function matchKeyless(
   for (const id of identities) {
     if (signer.san === undefined || signer.issuer !== id.issuer) continue;
     const sanOk =
-      id.identityRegexp !== undefined ? anchored(id.identityRegexp).test(signer.san) : signer.san === id.identity;
+      id.identityRegexp !== undefined
+        ? anchored(id.identityRegexp).test(signer.san)
+        : signer.san === id.identity;
     if (!sanOk) continue;
     const claims = Object.entries(id.github ?? {}) as Array<[keyof GithubClaims, string]>;
     if (claims.every(([k, v]) => signer.github[k] === v)) return { ok: true, identity: id };
