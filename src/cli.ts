@@ -17,6 +17,8 @@ Runs a /scope command directly against the configured Redis index and prints the
   scope cli image vendor/agent:5.2     digests behind a tag, drift
   scope cli where prod-eu/payments     what a workload runs and ran
   scope cli status                     queue, workers, cluster sync health
+  scope cli verify env:prod            signatures of what runs there against the signer policy
+  scope cli verify-bundle --bundle F … offline check of one Sigstore bundle (see verify-bundle --help)
 Options:
   --json   stable machine-readable output ({"schema":"scope.cli/v1","ok":true,"result":…} or "ok":false with "error")
   --live   ask every configured cluster now instead of the Redis index (no history; works without Redis)`;
@@ -27,6 +29,8 @@ export type CliJson =
   | { schema: 'scope.cli/v1'; ok: false; error: { code: string; message: string; hint?: string } };
 
 export async function runCli(argv: string[]): Promise<number> {
+  if (argv[0] === 'verify-bundle')
+    return (await import('./cli-verify-bundle.ts')).runVerifyBundle(argv.slice(1));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
+import { buildProvenance, type Provenance } from './adapters/provenance.ts';
 import type { Config } from './config.ts';
 import { COMMAND_QUEUE, type CommandJobData } from './jobs/definitions.ts';
 import type { SyncStateReader } from './jobs/status.ts';
@@ -20,6 +21,8 @@ export type Container = {
   audit: AuditLog;
   inventory: InventoryStore;
   syncStates: SyncStateReader;
+  /** Registry client, verifier and policy for `/scope verify`; built (and validated) at start when configured. */
+  provenance?: Provenance;
   close: () => Promise<void>;
 };
 
@@ -53,7 +56,10 @@ export function buildContainer(
   const commandQueue = new Queue<CommandJobData>(COMMAND_QUEUE, { connection: redis, prefix });
   commandQueue.on('error', (err) => logger.warn({ err }, 'command queue error'));
   const inventory = new InventoryStore(redis, prefix, config);
+  const p = config.provenance;
+  const provenance = p.rules.length || p.registries.length ? buildProvenance(p) : undefined;
   return {
+    ...(provenance ? { provenance } : {}),
     config,
     log: logger,
     metrics: createMetrics(processName === 'cli' ? 'demo' : processName),

@@ -10,6 +10,7 @@ import { ScopeError } from './errors.ts';
 import type { CommandPorts } from './jobs/run-command.ts';
 import { buildStatus } from './jobs/status.ts';
 import { Lease } from './store/lease.ts';
+import { VerificationCache } from './store/provenance/verification-cache.ts';
 import { startCommandWorker } from './worker.ts';
 
 /** The ports every command job runs against, wired to the real stores and queues. */
@@ -17,6 +18,16 @@ export function commandPorts(c: Container): CommandPorts {
   return {
     status: () => buildStatus([c.commandQueue], c.syncStates),
     inventory: c.inventory,
+    ...(c.provenance
+      ? {
+          provenance: {
+            policy: c.provenance.policy,
+            ports: c.provenance.ports,
+            trust: c.provenance.trust,
+            cache: new VerificationCache(c.redis, c.config.redis.prefix, c.config.provenance.cacheTtlSeconds),
+          },
+        }
+      : {}),
   };
 }
 

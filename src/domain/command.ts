@@ -5,6 +5,7 @@ import {
   parseDigestQuery,
   parseImageQuery,
 } from './inventory/image-ref.ts';
+import { describeVerifyScope, parseVerifyScope, type VerifyScope } from './provenance/scope.ts';
 
 /** A workload address as typed after `/scope where`: cluster, optionally namespace, optionally workload. */
 export type WhereTarget = { cluster: string; namespace?: string; kind?: string; workload?: string };
@@ -15,7 +16,8 @@ export type Command =
   | { name: 'status' }
   | { name: 'digest'; query: DigestQuery }
   | { name: 'image'; query: ImageQuery }
-  | { name: 'where'; target: WhereTarget };
+  | { name: 'where'; target: WhereTarget }
+  | { name: 'verify'; scope: VerifyScope };
 
 export type CommandName = Command['name'];
 
@@ -126,6 +128,16 @@ export const COMMANDS: readonly Spec[] = [
     },
   },
   {
+    name: 'verify',
+    usage: '/scope verify <digest | image | cluster[/namespace] | env:<name> | all>',
+    example: '/scope verify env:prod',
+    summary: 'Checks the signatures of what runs there against the signer-identity policy.',
+    parse: (args, spec) => {
+      expectArgs(spec, args, 1, 1);
+      return withUsage(spec, () => ({ name: 'verify', scope: parseVerifyScope(args[0] as string) }));
+    },
+  },
+  {
     name: 'status',
     usage: '/scope status',
     example: '/scope status',
@@ -205,6 +217,8 @@ export function describeCommand(cmd: Command): string {
       return `image ${cmd.query.registry}/${cmd.query.repository}${cmd.query.tag ? `:${cmd.query.tag}` : ''}`;
     case 'where':
       return `where ${[cmd.target.cluster, cmd.target.namespace, cmd.target.kind, cmd.target.workload].filter(Boolean).join('/')}`;
+    case 'verify':
+      return `verify ${describeVerifyScope(cmd.scope)}`;
   }
 }
 

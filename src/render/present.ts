@@ -4,6 +4,7 @@ import type { StatusReport } from '../jobs/status.ts';
 import { footer, type PresentContext } from './footer.ts';
 import { presentDigest, presentImage, presentWhere } from './inventory/present-inventory.ts';
 import { type Block, bold, code, lit, type Message, md } from './message.ts';
+import { presentVerify } from './provenance/present-verify.ts';
 import { when } from './time.ts';
 
 export type { PresentContext };
@@ -21,6 +22,8 @@ export function present(result: CommandResult, ctx: PresentContext): Message {
       return presentImage(result.report, ctx);
     case 'where':
       return presentWhere(result.report, ctx);
+    case 'verify':
+      return presentVerify(result.report, ctx);
   }
 }
 
