@@ -18,6 +18,7 @@ import {
   md,
   type Text,
 } from '../message.ts';
+import { verifyDigestButton } from '../provenance/present-verify.ts';
 import { relativeAge, utc, when } from '../time.ts';
 
 /** Workload lines shown inline before the rest goes to the attached CSV. */
@@ -135,6 +136,7 @@ export function presentDigest(r: DigestReport, ctx: PresentContext): Message {
       });
     }
   }
+  if (r.totals.pods > 0) blocks.push({ kind: 'actions', buttons: [verifyDigestButton(r.digest)] });
   blocks.push({ kind: 'context', text: join([footer(ctx), dataAge(r.dataAsOf, now)], ' · ') });
   const attachments: FileAttachment[] =
     all.length > INLINE_LIMIT

@@ -22,6 +22,13 @@ import {
   type Text,
 } from '../message.ts';
 
+/** Bolt action id of the "Verify signatures" button on `/scope digest` results; its value is the digest. */
+export const VERIFY_DIGEST_ACTION = 'scope_verify_digest';
+
+export function verifyDigestButton(digest: string): Button {
+  return { action: VERIFY_DIGEST_ACTION, label: 'Verify signatures', value: digest };
+}
+
 /** Failing digests shown inline; the rest go to the attached CSV. */
 export const VERIFY_INLINE_LIMIT = 15;
 
