@@ -65,7 +65,14 @@ async function main(): Promise<void> {
             uid: `u${i}`,
             workload: { kind: 'Deployment', name: `svc-${i}` },
             containers: [
-              { name: 'app', type: 'container', image: `${registry.host}/${repo}:v${i}`, repository: `${registry.host}/${repo}`, tag: `v${i}`, digest: image.digest },
+              {
+                name: 'app',
+                type: 'container',
+                image: `${registry.host}/${repo}:v${i}`,
+                repository: `${registry.host}/${repo}`,
+                tag: `v${i}`,
+                digest: image.digest,
+              },
             ],
           });
           if (++pushed % 200 === 0) process.stderr.write(`setup: ${pushed}/${N} images signed and pushed\n`);
@@ -75,7 +82,14 @@ async function main(): Promise<void> {
     const setupSeconds = (performance.now() - t0) / 1000;
     const inv = new MemoryInventory(
       pods,
-      Array.from({ length: 10 }, (_, c) => ({ cluster: `c${c}`, environment: 'prod', ok: true, pods: N / 10, startedAt: '', finishedAt: '' })),
+      Array.from({ length: 10 }, (_, c) => ({
+        cluster: `c${c}`,
+        environment: 'prod',
+        ok: true,
+        pods: N / 10,
+        startedAt: '',
+        finishedAt: '',
+      })),
     );
     await writeFile(join(dir, 'release.pub'), key.publicPem);
     const p = buildProvenance(
@@ -102,7 +116,8 @@ async function main(): Promise<void> {
     const discover = p.ports.discover;
     p.ports.discover = async (...args) => {
       const d = await discover(...args);
-      for (const f of d.found) found.push([f, { kind: 'image', digest: args[1] }, p.policy.rules[0] as never]);
+      for (const f of d.found)
+        found.push([f, { kind: 'image', digest: args[1] }, p.policy.rules[0] as never]);
       return d;
     };
     const c0 = performance.now();
@@ -130,16 +145,30 @@ async function main(): Promise<void> {
         requestsPerDigest: Math.round((stats.requests / N) * 10) / 10,
       },
       config: { concurrency: CONCURRENCY, registryConcurrency: REG_CONCURRENCY },
-      machine: { cpus: cpus().length, model: cpus()[0]?.model, loadavg: loadavg().map((x) => Math.round(x * 10) / 10), node: process.version },
+      machine: {
+        cpus: cpus().length,
+        model: cpus()[0]?.model,
+        loadavg: loadavg().map((x) => Math.round(x * 10) / 10),
+        node: process.version,
+      },
       at: new Date().toISOString(),
     };
-    console.log(`verify cold   ${result.cold.ms} ms for ${N} digests (target ≤ 10000) ${result.cold.met ? 'MET' : 'NOT MET'}`);
-    console.log(`verify cached ${result.cached.ms} ms (${warm.cached} hits; target ≤ 500) ${result.cached.met ? 'MET' : 'NOT MET'}`);
-    console.log(`  crypto ${result.split.cryptoMs} ms (${result.split.cryptoPerSignatureMs} ms per signature, ${found.length} signatures); registry and the rest ${result.split.registryAndRestMs} ms, ${stats.requests} requests (${result.split.requestsPerDigest} per digest)`);
-    console.log(`  outcomes ${JSON.stringify(cold.counts)}; setup ${result.setupSeconds} s; load ${result.machine.loadavg.join(' ')}`);
+    console.log(
+      `verify cold   ${result.cold.ms} ms for ${N} digests (target ≤ 10000) ${result.cold.met ? 'MET' : 'NOT MET'}`,
+    );
+    console.log(
+      `verify cached ${result.cached.ms} ms (${warm.cached} hits; target ≤ 500) ${result.cached.met ? 'MET' : 'NOT MET'}`,
+    );
+    console.log(
+      `  crypto ${result.split.cryptoMs} ms (${result.split.cryptoPerSignatureMs} ms per signature, ${found.length} signatures); registry and the rest ${result.split.registryAndRestMs} ms, ${stats.requests} requests (${result.split.requestsPerDigest} per digest)`,
+    );
+    console.log(
+      `  outcomes ${JSON.stringify(cold.counts)}; setup ${result.setupSeconds} s; load ${result.machine.loadavg.join(' ')}`,
+    );
     await mkdir(dirname(OUT), { recursive: true });
     await writeFile(OUT, `${JSON.stringify(result, null, 2)}\n`);
-    if (cold.counts.verified !== N) throw new Error(`expected ${N} verified, got ${JSON.stringify(cold.counts)}`);
+    if (cold.counts.verified !== N)
+      throw new Error(`expected ${N} verified, got ${JSON.stringify(cold.counts)}`);
   } finally {
     await redis.quit();
     await sigstore.close();
