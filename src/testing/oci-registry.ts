@@ -1,12 +1,20 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './redis-server.ts';
 
 /** A real Distribution registry (Debian `docker-registry` 2.8) on loopback with filesystem storage. */
-export type OciRegistry = { url: string; host: string; port: number; stop: () => Promise<void> };
+export type OciRegistry = {
+  url: string;
+  host: string;
+  port: number;
+  /** The docker-registry process id (for CPU accounting in the benchmark). */
+  pid: () => number | undefined;
+  stop: () => Promise<void>;
+};
 
 /**
  * Starts `docker-registry serve` with its own config (no auth, filesystem storage in a temp dir, loopback only).
@@ -72,6 +80,16 @@ export async function startOciRegistry(
     url,
     host: `127.0.0.1:${port}`,
     port,
+    pid: () => {
+      try {
+        const kids = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8')
+          .trim()
+          .split(/\s+/);
+        return kids[0] ? Number(kids[0]) : undefined;
+      } catch {
+        return undefined;
+      }
+    },
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {
         const exited = once(child, 'exit');

@@ -64,25 +64,30 @@ export async function verifyDigest(
     return done({ status: 'error', code: 'no-policy', reason: `no policy rule matches ${repository}` });
   const imageRepo: RepoRef = { registry: target.registry, repository: target.repository };
   const sigRepo = signatureRepo(rule, imageRepo);
-  let manifest: ManifestInfo;
-  try {
-    manifest = await ports.manifest(imageRepo, target.digest, signal);
-  } catch (err) {
-    return done(fetchOutcome(ports.classify(err), err, `reading ${repository}@${target.digest}`));
-  }
-  const extra: { manifestKind: 'index' | 'image'; parentIndex?: string } = { manifestKind: manifest.kind };
-  let discovery: Discovery;
-  try {
-    discovery = await ports.discover(sigRepo, target.digest, signal);
-  } catch (err) {
+  // The manifest (kind, bytes for message signatures) and the signature discovery are independent: in parallel.
+  const [manifestResult, discoveryResult] = await Promise.allSettled([
+    ports.manifest(imageRepo, target.digest, signal),
+    ports.discover(sigRepo, target.digest, signal),
+  ]);
+  if (manifestResult.status === 'rejected')
     return done(
       fetchOutcome(
-        ports.classify(err),
-        err,
+        ports.classify(manifestResult.reason),
+        manifestResult.reason,
+        `reading ${repository}@${target.digest}`,
+      ),
+    );
+  if (discoveryResult.status === 'rejected')
+    return done(
+      fetchOutcome(
+        ports.classify(discoveryResult.reason),
+        discoveryResult.reason,
         `looking for signatures in ${sigRepo.registry}/${sigRepo.repository}`,
       ),
     );
-  }
+  const manifest: ManifestInfo = manifestResult.value;
+  const discovery: Discovery = discoveryResult.value;
+  const extra: { manifestKind: 'index' | 'image'; parentIndex?: string } = { manifestKind: manifest.kind };
   const attempts = [...discovery.attempts];
   const candidates: CandidateResult[] = [];
   const checks = checkAll(

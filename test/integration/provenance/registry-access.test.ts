@@ -109,7 +109,7 @@ test('a registry that is down is an error with the reason', async () => {
     code: 'unreachable',
     reason: expect.stringContaining('ECONNREFUSED'),
   });
-  expect(p.client.stats.retries).toBe(1);
+  expect(p.client.stats.retries).toBeGreaterThanOrEqual(1);
 });
 
 test('429 and 503 are retried, honouring Retry-After; retries run out into an error', async () => {
