@@ -40,6 +40,7 @@ const ESTIMATES: Partial<Record<Command['name'], string>> = {
   image: 'about a second',
   where: 'about a second',
   status: 'a moment',
+  verify: 'a few seconds (large scopes longer; progress is shown)',
 };
 
 /** Parse → authorize → enqueue, and say so. Returns the ephemeral reply for the ack; never throws. */
