@@ -104,10 +104,11 @@ export function registryPorts(client: RegistryClient, verifier: SigstoreVerifier
         children: (m.json.manifests ?? []).map((d) => d.digest),
       };
     },
-    discover: (sigRepo, digest, signal, onIndex) =>
+    discover: (sigRepo, digest, signal, onIndex, paths) =>
       discoverSignatures(client, sigRepo, digest, {
         ...(signal ? { signal } : {}),
         ...(onIndex ? { onIndex } : {}),
+        ...(paths ? { paths } : {}),
         referrersUnsupported,
       }),
     check: (evidence, subject, rule) => verifier.check(evidence, subject, rule),

@@ -1,4 +1,4 @@
-import type { PathAttempt, SignaturePath } from '../../domain/provenance/outcome.ts';
+import { type PathAttempt, SIGNATURE_PATHS, type SignaturePath } from '../../domain/provenance/outcome.ts';
 import type { Discovery, FoundSignature } from '../../domain/provenance/ports.ts';
 import { COSIGN_SIMPLE_SIGNING, DSSE_ENVELOPE, isBundleType, isIndexType } from './media-types.ts';
 import {
@@ -20,7 +20,13 @@ export async function discoverSignatures(
   client: RegistryClient,
   sigRepo: RepoName,
   digest: string,
-  opts: { signal?: AbortSignal; onIndex?: string; referrersUnsupported?: Set<string> } = {},
+  opts: {
+    signal?: AbortSignal;
+    onIndex?: string;
+    referrersUnsupported?: Set<string>;
+    /** Only these paths (default: all four, in parallel). */
+    paths?: readonly SignaturePath[];
+  } = {},
 ): Promise<Discovery> {
   const hex = digest.slice('sha256:'.length);
   const repoName = `${sigRepo.registry}/${sigRepo.repository}`;
@@ -69,54 +75,59 @@ export async function discoverSignatures(
       descs.map((d) => readBundleArtifact(client, sigRepo, d, path, reference, base, opts.signal)),
     );
   };
-  const attempts = await Promise.all([
-    attempt('referrers-api', `referrers/${digest}`, async () => {
-      if (opts.referrersUnsupported?.has(sigRepo.registry)) return 'unsupported';
-      const index = await client.referrers(sigRepo, digest, opts.signal);
-      if (!index) {
-        opts.referrersUnsupported?.add(sigRepo.registry);
-        return 'unsupported';
-      }
-      return fromIndex('referrers-api', `referrers/${digest}`, index);
-    }),
-    attempt('referrers-tag', `sha256-${hex}`, async () => {
-      const m = await client.manifest(sigRepo, `sha256-${hex}`, opts.signal);
-      if (!isIndexType(m.mediaType)) return [];
-      return fromIndex('referrers-tag', `sha256-${hex}`, m.json);
-    }),
-    attempt('cosign-sig', `sha256-${hex}.sig`, async () => {
-      const m = await client.manifest(sigRepo, `sha256-${hex}.sig`, opts.signal);
-      const layers = (m.json.layers ?? [])
-        .filter((l) => l.mediaType === COSIGN_SIMPLE_SIGNING)
-        .slice(0, MAX_ARTIFACTS);
-      return Promise.all(
-        layers.map(async (l) => ({
-          form: 'cosign-sig' as const,
-          path: 'cosign-sig' as const,
-          reference: `sha256-${hex}.sig`,
-          ...base,
-          payload: await client.blob(sigRepo, l.digest, opts.signal, SIGNATURE_BLOB_LIMIT),
-          annotations: l.annotations ?? {},
-        })),
-      );
-    }),
-    attempt('cosign-att', `sha256-${hex}.att`, async () => {
-      const m = await client.manifest(sigRepo, `sha256-${hex}.att`, opts.signal);
-      const layers = (m.json.layers ?? [])
-        .filter((l) => l.mediaType === DSSE_ENVELOPE)
-        .slice(0, MAX_ARTIFACTS);
-      return Promise.all(
-        layers.map(async (l) => ({
-          form: 'cosign-att' as const,
-          path: 'cosign-att' as const,
-          reference: `sha256-${hex}.att`,
-          ...base,
-          envelope: parseEnvelope(await client.blob(sigRepo, l.digest, opts.signal, SIGNATURE_BLOB_LIMIT)),
-          annotations: l.annotations ?? {},
-        })),
-      );
-    }),
-  ]);
+  const runners: Record<SignaturePath, () => Promise<PathAttempt>> = {
+    'referrers-api': () =>
+      attempt('referrers-api', `referrers/${digest}`, async () => {
+        if (opts.referrersUnsupported?.has(sigRepo.registry)) return 'unsupported';
+        const index = await client.referrers(sigRepo, digest, opts.signal);
+        if (!index) {
+          opts.referrersUnsupported?.add(sigRepo.registry);
+          return 'unsupported';
+        }
+        return fromIndex('referrers-api', `referrers/${digest}`, index);
+      }),
+    'referrers-tag': () =>
+      attempt('referrers-tag', `sha256-${hex}`, async () => {
+        const m = await client.manifest(sigRepo, `sha256-${hex}`, opts.signal);
+        if (!isIndexType(m.mediaType)) return [];
+        return fromIndex('referrers-tag', `sha256-${hex}`, m.json);
+      }),
+    'cosign-sig': () =>
+      attempt('cosign-sig', `sha256-${hex}.sig`, async () => {
+        const m = await client.manifest(sigRepo, `sha256-${hex}.sig`, opts.signal);
+        const layers = (m.json.layers ?? [])
+          .filter((l) => l.mediaType === COSIGN_SIMPLE_SIGNING)
+          .slice(0, MAX_ARTIFACTS);
+        return Promise.all(
+          layers.map(async (l) => ({
+            form: 'cosign-sig' as const,
+            path: 'cosign-sig' as const,
+            reference: `sha256-${hex}.sig`,
+            ...base,
+            payload: await client.blob(sigRepo, l.digest, opts.signal, SIGNATURE_BLOB_LIMIT),
+            annotations: l.annotations ?? {},
+          })),
+        );
+      }),
+    'cosign-att': () =>
+      attempt('cosign-att', `sha256-${hex}.att`, async () => {
+        const m = await client.manifest(sigRepo, `sha256-${hex}.att`, opts.signal);
+        const layers = (m.json.layers ?? [])
+          .filter((l) => l.mediaType === DSSE_ENVELOPE)
+          .slice(0, MAX_ARTIFACTS);
+        return Promise.all(
+          layers.map(async (l) => ({
+            form: 'cosign-att' as const,
+            path: 'cosign-att' as const,
+            reference: `sha256-${hex}.att`,
+            ...base,
+            envelope: parseEnvelope(await client.blob(sigRepo, l.digest, opts.signal, SIGNATURE_BLOB_LIMIT)),
+            annotations: l.annotations ?? {},
+          })),
+        );
+      }),
+  };
+  const attempts = await Promise.all((opts.paths ?? SIGNATURE_PATHS).map((p) => runners[p]()));
   return { attempts, found };
 }
 

@@ -6,6 +6,14 @@
 /** The four places a signature or attestation can be stored for an image digest. */
 export type SignaturePath = 'referrers-api' | 'referrers-tag' | 'cosign-sig' | 'cosign-att';
 
+/** The order paths are tried in when looking one at a time. */
+export const SIGNATURE_PATHS: readonly SignaturePath[] = [
+  'referrers-api',
+  'referrers-tag',
+  'cosign-sig',
+  'cosign-att',
+];
+
 export const PATH_LABEL: Record<SignaturePath, string> = {
   'referrers-api': 'OCI referrers API',
   'referrers-tag': 'referrers tag fallback (sha256-<hex>)',
@@ -18,7 +26,8 @@ export type PathAttempt = {
   path: SignaturePath;
   repository: string;
   reference: string;
-  result: 'found' | 'none' | 'unsupported' | 'denied' | 'error';
+  /** `skipped`: not looked at because a signature found earlier already verified. */
+  result: 'found' | 'none' | 'unsupported' | 'denied' | 'error' | 'skipped';
   /** How many signature artifacts this place held. */
   artifacts: number;
   detail?: string;

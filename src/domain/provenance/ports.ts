@@ -59,7 +59,13 @@ export type FetchFailure = {
 /** The outside world `verifyDigest` needs: a registry reader and a signature checker. */
 export type ProvenancePorts = {
   manifest: (repo: RepoRef, reference: string, signal?: AbortSignal) => Promise<ManifestInfo>;
-  discover: (sigRepo: RepoRef, digest: string, signal?: AbortSignal, onIndex?: string) => Promise<Discovery>;
+  discover: (
+    sigRepo: RepoRef,
+    digest: string,
+    signal?: AbortSignal,
+    onIndex?: string,
+    paths?: readonly SignaturePath[],
+  ) => Promise<Discovery>;
   check: (evidence: Evidence, subject: Subject, rule: Rule) => Check;
   /** Turns an error thrown by `manifest`/`discover` into a classified failure, or undefined if it is a bug. */
   classify: (err: unknown) => FetchFailure | undefined;

@@ -1,20 +1,15 @@
-import type {
-  CandidateResult,
-  DigestVerification,
-  Outcome,
-  PathAttempt,
-  SignerInfo,
-  VerifiedVia,
+import {
+  type CandidateResult,
+  type DigestVerification,
+  type Outcome,
+  type PathAttempt,
+  SIGNATURE_PATHS,
+  type SignaturePath,
+  type SignerInfo,
+  type VerifiedVia,
 } from './outcome.ts';
 import { type ProvenancePolicy, registryAllowed, ruleFor, type TrustRule } from './policy.ts';
-import type {
-  Discovery,
-  FetchFailure,
-  FoundSignature,
-  ManifestInfo,
-  ProvenancePorts,
-  RepoRef,
-} from './ports.ts';
+import type { FetchFailure, FoundSignature, ManifestInfo, ProvenancePorts, RepoRef } from './ports.ts';
 
 /** One running digest to verify: where it was pulled from (and by which tag, when the inventory knows). */
 export type VerifyTarget = { registry: string; repository: string; digest: string; tag?: string };
@@ -64,42 +59,57 @@ export async function verifyDigest(
     return done({ status: 'error', code: 'no-policy', reason: `no policy rule matches ${repository}` });
   const imageRepo: RepoRef = { registry: target.registry, repository: target.repository };
   const sigRepo = signatureRepo(rule, imageRepo);
-  // The manifest (kind, bytes for message signatures) and the signature discovery are independent: in parallel.
-  const [manifestResult, discoveryResult] = await Promise.allSettled([
-    ports.manifest(imageRepo, target.digest, signal),
-    ports.discover(sigRepo, target.digest, signal),
-  ]);
-  if (manifestResult.status === 'rejected')
-    return done(
-      fetchOutcome(
-        ports.classify(manifestResult.reason),
-        manifestResult.reason,
-        `reading ${repository}@${target.digest}`,
-      ),
-    );
-  if (discoveryResult.status === 'rejected')
-    return done(
-      fetchOutcome(
-        ports.classify(discoveryResult.reason),
-        discoveryResult.reason,
-        `looking for signatures in ${sigRepo.registry}/${sigRepo.repository}`,
-      ),
-    );
-  const manifest: ManifestInfo = manifestResult.value;
-  const discovery: Discovery = discoveryResult.value;
-  const extra: { manifestKind: 'index' | 'image'; parentIndex?: string } = { manifestKind: manifest.kind };
-  const attempts = [...discovery.attempts];
+  // Paths one at a time, stopping at the first verified signature: most digests are signed in one place, and
+  // every lookup costs the registry. The manifest is read only when needed: message signatures are over its
+  // bytes, and without a verified signature it tells "not in the registry" and multi-arch indexes apart.
+  const sigRepoName = `${sigRepo.registry}/${sigRepo.repository}`;
+  const subject: { kind: 'image'; digest: string; manifest?: Buffer } = {
+    kind: 'image',
+    digest: target.digest,
+  };
+  const attempts: PathAttempt[] = [];
   const candidates: CandidateResult[] = [];
-  const checks = checkAll(
-    ports,
-    rule,
-    discovery.found,
-    { kind: 'image', digest: target.digest, manifest: manifest.bytes },
-    candidates,
-  );
-  let verified = checks.verified;
+  let manifest: ManifestInfo | undefined;
+  let verified: { signer: SignerInfo; via: VerifiedVia } | undefined;
+  let doing = `looking for signatures in ${sigRepoName}`;
+  try {
+    for (const [i, path] of SIGNATURE_PATHS.entries()) {
+      const d = await ports.discover(sigRepo, target.digest, signal, undefined, [path]);
+      attempts.push(...d.attempts);
+      if (d.found.length === 0) continue;
+      if (!manifest && d.found.some(needsManifest)) {
+        doing = `reading ${repository}@${target.digest}`;
+        manifest = await ports.manifest(imageRepo, target.digest, signal);
+        subject.manifest = manifest.bytes;
+      }
+      verified = checkAll(ports, rule, d.found, subject, candidates).verified;
+      if (verified) {
+        for (const rest of SIGNATURE_PATHS.slice(i + 1)) {
+          attempts.push({
+            path: rest,
+            repository: sigRepoName,
+            reference: pathReference(rest, target.digest),
+            result: 'skipped',
+            artifacts: 0,
+            detail: 'not needed: a signature found earlier verified',
+          });
+        }
+        break;
+      }
+    }
+    if (!verified && !manifest) {
+      doing = `reading ${repository}@${target.digest}`;
+      manifest = await ports.manifest(imageRepo, target.digest, signal);
+    }
+  } catch (err) {
+    return done(fetchOutcome(ports.classify(err), err, doing), attempts, candidates);
+  }
+  const extra: { manifestKind?: 'index' | 'image'; parentIndex?: string } = manifest
+    ? { manifestKind: manifest.kind }
+    : {};
+  const found = candidates.length;
   // Multi-arch: cosign signs the index by default; the node runs one of its platform manifests.
-  if (!verified && discovery.found.length === 0 && manifest.kind === 'image' && target.tag) {
+  if (!verified && found === 0 && manifest?.kind === 'image' && target.tag) {
     try {
       const parent = await ports.manifest(imageRepo, target.tag, signal);
       if (
@@ -140,6 +150,21 @@ export async function verifyDigest(
   return done(reduce(attempts, candidates), attempts, candidates, extra);
 }
 
+function needsManifest(f: FoundSignature): boolean {
+  return (
+    f.form === 'bundle' && typeof f.bundle === 'object' && f.bundle !== null && 'messageSignature' in f.bundle
+  );
+}
+
+function pathReference(path: SignaturePath, digest: string): string {
+  const hex = digest.slice('sha256:'.length);
+  return path === 'referrers-api'
+    ? `referrers/${digest}`
+    : path === 'referrers-tag'
+      ? `sha256-${hex}`
+      : `sha256-${hex}${path === 'cosign-sig' ? '.sig' : '.att'}`;
+}
+
 function signatureRepo(rule: TrustRule, image: RepoRef): RepoRef {
   if (!rule.signatureRepository) return image;
   const i = rule.signatureRepository.indexOf('/');
@@ -153,7 +178,7 @@ function checkAll(
   ports: ProvenancePorts,
   rule: TrustRule,
   found: readonly FoundSignature[],
-  subject: { kind: 'image'; digest: string; manifest: Buffer },
+  subject: { kind: 'image'; digest: string; manifest?: Buffer },
   into: CandidateResult[],
 ): { verified?: { signer: SignerInfo; via: VerifiedVia } } {
   let verified: { signer: SignerInfo; via: VerifiedVia } | undefined;

@@ -41,7 +41,7 @@ const verification = z.object({
       path,
       repository: z.string(),
       reference: z.string(),
-      result: z.enum(['found', 'none', 'unsupported', 'denied', 'error']),
+      result: z.enum(['found', 'none', 'unsupported', 'denied', 'error', 'skipped']),
       artifacts: z.number().int(),
       detail: z.string().optional(),
       onIndex: z.string().optional(),

@@ -117,12 +117,17 @@ test('429 and 503 are retried, honouring Retry-After; retries run out into an er
   const image = await w.viaProxy.image(repo, 'v1');
   await signAndPush(w.viaProxy, w.sigstore, repo, image, 'cosign-sig', keyless);
   const p = w.build();
-  w.proxy.fault({ status: 429, count: 1, retryAfter: '0', match: /flaky\/manifests\/sha256:/ });
-  w.proxy.fault({ status: 503, count: 1, match: /flaky\/manifests\/sha256:/ });
+  w.proxy.fault({
+    status: 429,
+    count: 1,
+    retryAfter: '0',
+    match: /flaky\/manifests\/sha256-[0-9a-f]+\.sig$/,
+  });
+  w.proxy.fault({ status: 503, count: 1, match: /flaky\/manifests\/sha256-[0-9a-f]+\.sig$/ });
   const ok = await verifyDigest(p.ports, p.policy, target(w.proxy.host, repo, image), now());
   expect(ok.outcome.status).toBe('verified');
   expect(p.client.stats.retries).toBe(2);
-  w.proxy.fault({ status: 503, count: 3, match: /flaky\/manifests\/sha256:/ });
+  w.proxy.fault({ status: 503, count: 3, match: /flaky\/manifests\/sha256-[0-9a-f]+\.sig$/ });
   const bad = await verifyDigest(p.ports, p.policy, target(w.proxy.host, repo, image), now());
   expect(bad.outcome).toMatchObject({
     status: 'error',
@@ -171,7 +176,7 @@ test('multi-arch: the running platform digest is verified through the signed ind
   const noTag = await verifyDigest(p.ports, p.policy, target(w.registry.host, repo, amd), now());
   expect(noTag.outcome.status).toBe('unsigned');
   const theIndex = await verifyDigest(p.ports, p.policy, target(w.registry.host, repo, index), now());
-  expect(theIndex).toMatchObject({ outcome: { status: 'verified' }, manifestKind: 'index' });
+  expect(theIndex).toMatchObject({ outcome: { status: 'verified', via: { path: 'cosign-sig' } } });
 });
 
 test('an expired certificate without a trusted time, or with a tlog time outside its validity, is invalid', async () => {
