@@ -7,6 +7,7 @@ import { FleetCollector } from './adapters/kubernetes/collector.ts';
 import { SlackNotifier } from './adapters/slack/notifier.ts';
 import type { Container } from './container.ts';
 import { ScopeError } from './errors.ts';
+import { startVerifyFanOut } from './jobs/provenance/verify-workers.ts';
 import type { CommandPorts } from './jobs/run-command.ts';
 import { buildStatus } from './jobs/status.ts';
 import { Lease } from './store/lease.ts';
@@ -153,7 +154,11 @@ export function startCollectorThread(c: Container): { ready: Promise<void>; stop
 /** Starts everything a worker process runs; `stop()` drains it. */
 export async function startWorkerProcess(c: Container): Promise<{ stop: () => Promise<void> }> {
   const notifier = new SlackNotifier(slackClient(c), c.redis, c.config.redis.prefix, c.log);
-  const worker = startCommandWorker(c, { notifier, ports: commandPorts(c) });
+  const fan = c.provenance ? startVerifyFanOut(c) : undefined;
+  const base = commandPorts(c);
+  const ports =
+    fan && base.provenance ? { ...base, provenance: { ...base.provenance, fanOut: fan.fanOut } } : base;
+  const worker = startCommandWorker(c, { notifier, ports });
   c.log.info({ concurrency: c.config.worker.concurrency }, 'command worker started');
   const collector =
     c.config.inventory.collect && c.config.clusters.length > 0 ? startCollectorThread(c) : undefined;
@@ -161,6 +166,7 @@ export async function startWorkerProcess(c: Container): Promise<{ stop: () => Pr
     stop: async () => {
       await collector?.stop();
       await worker.close();
+      await fan?.stop();
     },
   };
 }

@@ -12,6 +12,7 @@ import { type VerifyTarget, verifyDigest } from '../../domain/provenance/verify-
 import { UserFacingError } from '../../errors.ts';
 import type { VerificationCachePort } from '../../store/provenance/verification-cache.ts';
 import { type InventoryReader, resolveDigest } from '../inventory-queries.ts';
+import type { FanOut } from './verify-chunks.ts';
 
 /** Where a verified digest runs: one line per workload. */
 export type RunsAt = {
@@ -46,6 +47,10 @@ export type VerifyPorts = {
   trust: 'custom' | 'public-good';
   cache?: VerificationCachePort;
   concurrency?: number;
+  /** Child jobs for large scopes (the worker provides it; the CLI verifies in process). */
+  fanOut?: FanOut;
+  /** Misses from which on `fanOut` is used. */
+  fanOutFrom?: number;
 };
 
 /** Progress of a large scope, for a "working on it" message. */
@@ -119,21 +124,40 @@ export async function verifyScope(
   const limit = pLimit(vp.concurrency ?? 32);
   let done = cached.filter(Boolean).length;
   progress?.(done, list.length);
-  const fresh: DigestVerification[] = [];
-  const results = await Promise.all(
-    list.map((t, i) => {
-      const hit = cached[i];
-      if (hit) return hit;
-      return limit(async () => {
-        signal?.throwIfAborted();
-        const r = await verifyDigest(vp.ports, vp.policy, t.target, now, signal);
-        fresh.push(r);
-        progress?.(++done, list.length);
-        return r;
-      });
-    }),
-  );
-  if (vp.cache && fresh.length) await vp.cache.putMany(version, fresh);
+  const misses = list.flatMap((_t, i) => (cached[i] ? [] : [i]));
+  const fresh = new Map<number, DigestVerification>();
+  if (vp.fanOut && misses.length >= (vp.fanOutFrom ?? 200)) {
+    // Large scope: child jobs verify (and cache) chunks, spread over every worker.
+    const out = await vp.fanOut(
+      misses.map((i) => (list[i] as (typeof list)[number]).target),
+      now,
+      signal,
+      (n) => {
+        done += n;
+        progress?.(done, list.length);
+      },
+    );
+    for (const [k, i] of misses.entries()) fresh.set(i, out[k] as DigestVerification);
+  } else {
+    await Promise.all(
+      misses.map((i) =>
+        limit(async () => {
+          signal?.throwIfAborted();
+          const r = await verifyDigest(
+            vp.ports,
+            vp.policy,
+            (list[i] as (typeof list)[number]).target,
+            now,
+            signal,
+          );
+          fresh.set(i, r);
+          progress?.(++done, list.length);
+        }),
+      ),
+    );
+    if (vp.cache && fresh.size) await vp.cache.putMany(version, [...fresh.values()]);
+  }
+  const results = list.map((_, i) => (cached[i] ?? fresh.get(i)) as DigestVerification);
   const counts = Object.fromEntries(OUTCOME_ORDER.map((s) => [s, 0])) as Record<OutcomeStatus, number>;
   const withWhere: VerifiedDigest[] = results.map((r, i) => {
     counts[r.outcome.status]++;

@@ -1,6 +1,12 @@
+import { Queue, QueueEvents, Worker } from 'bullmq';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { PodRecord } from '../../../src/domain/inventory/inventory.ts';
 import { parseVerifyScope } from '../../../src/domain/provenance/scope.ts';
+import {
+  queueFanOut,
+  VERIFY_QUEUE,
+  verifyChunkProcessor,
+} from '../../../src/jobs/provenance/verify-chunks.ts';
 import { verifyScope } from '../../../src/jobs/provenance/verify-scope.ts';
 import { presentVerify } from '../../../src/render/provenance/present-verify.ts';
 import { toTerminal } from '../../../src/render/terminal.ts';
@@ -179,4 +185,52 @@ test('results are cached per policy version in Redis; a policy change invalidate
   expect(after.cached).toBe(0);
   expect(after.counts.verified).toBe(0);
   expect(after.counts.untrusted).toBe(2);
+});
+
+test('a large scope fans out as child jobs on a BullMQ queue, with the same results; other policies are refused', async () => {
+  const { prefix } = redis;
+  const eventsConn = redis.connect();
+  const workerConn = redis.connect();
+  const queue = new Queue(VERIFY_QUEUE, { connection: conn, prefix });
+  const events = new QueueEvents(VERIFY_QUEUE, { connection: eventsConn, prefix });
+  const p = w.provenance;
+  const worker = new Worker(VERIFY_QUEUE, verifyChunkProcessor({ policy: p.policy, ports: p.ports }), {
+    connection: workerConn,
+    prefix,
+    concurrency: 2,
+  });
+  try {
+    const fanOut = queueFanOut(queue, events, p.policy.version, { chunkSize: 2, attempts: 1 });
+    const progress: number[] = [];
+    const fanned = await verifyScope(
+      inv,
+      { ...ports(), fanOut, fanOutFrom: 3 },
+      parseVerifyScope('all'),
+      new Date(),
+      undefined,
+      (d) => progress.push(d),
+    );
+    const local = await verifyScope(inv, ports(), parseVerifyScope('all'), new Date());
+    expect(fanned.results.map((r) => [r.digest, r.outcome.status])).toEqual(
+      local.results.map((r) => [r.digest, r.outcome.status]),
+    );
+    expect((await queue.getJobCounts('completed')).completed).toBe(3);
+    expect(progress.at(-1)).toBe(5);
+    const other = await queue.add(
+      'verify-chunk',
+      {
+        policyVersion: 'someone-elses',
+        now: new Date().toISOString(),
+        targets: [{ registry: w.registry.host, repository: 'keyless/api', digest: images.ok.digest }],
+      },
+      { attempts: 1 },
+    );
+    await expect(other.waitUntilFinished(events, 15_000)).rejects.toThrow('policy');
+  } finally {
+    await worker.close();
+    await events.close();
+    await queue.close();
+    await eventsConn.quit();
+    await workerConn.quit();
+  }
 });
