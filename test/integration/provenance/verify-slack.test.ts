@@ -1,6 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { dump } from 'js-yaml';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { FleetCollector } from '../../../src/adapters/kubernetes/collector.ts';
 import { type FakeKube, startFakeKube } from '../../../src/testing/fake-kube.ts';
@@ -128,3 +131,23 @@ test('a button value that is not a digest starts nothing', async () => {
   );
   expect(h.slack.callsTo('chat.postMessage')).toHaveLength(before);
 });
+
+test('the CLI twin: scope cli verify <scope> --json prints the same report in the scope.cli/v1 envelope', async () => {
+  const configPath = join(dir, 'scope.yaml');
+  await writeFile(configPath, dump(JSON.parse(JSON.stringify(h.config))));
+  const out = await promisify(execFile)(
+    process.execPath,
+    ['src/main.ts', 'cli', 'verify', 'prod-eu', '--json'],
+    {
+      env: { ...process.env, SCOPE_CONFIG: configPath },
+      timeout: 90_000,
+    },
+  );
+  const json = JSON.parse(out.stdout);
+  expect(json).toMatchObject({
+    schema: 'scope.cli/v1',
+    ok: true,
+    result: { kind: 'verify', report: { scope: 'prod-eu' } },
+  });
+  expect(json.result.report.counts).toMatchObject({ verified: 1, unsigned: 1 });
+}, 120_000);
