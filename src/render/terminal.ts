@@ -9,6 +9,9 @@ const EMOJI: Readonly<Record<string, string>> = {
   round_pushpin: '📍',
   white_check_mark: '✅',
   x: '❌',
+  shield: '🛡️',
+  no_entry: '⛔',
+  grey_question: '❔',
 };
 
 /** Slack emoji shortcodes scope uses, as terminal characters. */

@@ -127,7 +127,7 @@ export function presentVerify(report: VerifyReport, ctx: PresentContext, actions
     blocks.push({
       kind: 'fields',
       fields: OUTCOME_ORDER.filter((s) => report.counts[s] > 0).map((s) => ({
-        label: `${ICON[s]} ${OUTCOME_LABEL[s]}`,
+        label: OUTCOME_LABEL[s],
         value: md`${report.counts[s]}`,
       })),
     });
@@ -135,7 +135,7 @@ export function presentVerify(report: VerifyReport, ctx: PresentContext, actions
   for (const r of failing.slice(0, VERIFY_INLINE_LIMIT)) {
     blocks.push({
       kind: 'section',
-      text: md`${ICON[r.outcome.status]} ${bold(OUTCOME_LABEL[r.outcome.status])} ${code(r.digest)} · ${r.repository} — ${where(r)}\n${failureDetail(r)}`,
+      text: md`${lit(ICON[r.outcome.status])} ${bold(OUTCOME_LABEL[r.outcome.status])} ${code(r.digest)} · ${r.repository} — ${where(r)}\n${failureDetail(r)}`,
     });
     const buttons = actions?.(r) ?? [];
     if (buttons.length) blocks.push({ kind: 'actions', buttons });
