@@ -43,10 +43,12 @@ export async function runDemo(argv: string[]): Promise<number> {
     options: {
       script: { type: 'string' },
       'no-color': { type: 'boolean', default: false },
+      verify: { type: 'boolean', default: false },
     },
   });
   const color = !values['no-color'] && process.stdout.isTTY === true && !process.env.NO_COLOR;
   const say = (s: string) => process.stdout.write(`${s}\n`);
+  if (values.verify) return (await import('./verify.ts')).runVerifyDemo(say, color);
   const dim = (s: string) => (color ? `\u001b[2m${s}\u001b[22m` : s);
   const dir = await mkdtemp(join(tmpdir(), 'scope-demo-'));
   const cleanups: Array<() => Promise<unknown>> = [async () => rm(dir, { recursive: true, force: true })];

@@ -17,6 +17,8 @@ Runs a /scope command directly against the configured Redis index and prints the
   scope cli log [n]                    the last n audit entries
   scope cli audit-log verify|export    check the keyed audit chain; export it as JSON lines
   scope cli audit role:ci-deploy       what a credential did in CloudTrail (scope cli audit --help)
+  scope cli verify env:prod            signatures of what runs there against the signer policy
+  scope cli verify-bundle --bundle F … offline check of one Sigstore bundle (see verify-bundle --help)
 Options:
   --json   stable machine-readable output ({"schema":"scope.cli/v1","ok":true,"completeness":…,"result":…}
            or "ok":false with "error")
@@ -63,6 +65,12 @@ export function cliSyntax(text: string): string {
 export function completenessOf(result: CommandResult): Completeness {
   if (result.kind === 'help' || result.kind === 'log') return 'complete';
   if (result.kind === 'frozen') return 'complete';
+  if (result.kind === 'verify') {
+    // A digest whose registry could not be asked is not known to be signed or unsigned.
+    const { counts, results } = result.report;
+    if (results.length > 0 && counts.error === results.length) return 'unknown';
+    return counts.error > 0 ? 'partial' : 'complete';
+  }
   if (result.kind === 'freeze-plan') {
     const impossible = result.plan.steps.filter((s) => s.state === 'impossible').length;
     return result.plan.notes.length === 0 && impossible === 0 ? 'complete' : 'partial';
@@ -110,6 +118,8 @@ function parseCliArgs(argv: string[]): Parsed {
 export async function runCli(argv: string[]): Promise<number> {
   if (argv[0] === 'audit-log') return (await import('./cli/audit-log.ts')).runAuditLogCli(argv.slice(1));
   if (argv[0] === 'audit') return (await import('./cli-audit.ts')).runAuditCli(argv.slice(1));
+  if (argv[0] === 'verify-bundle')
+    return (await import('./cli-verify-bundle.ts')).runVerifyBundle(argv.slice(1));
   const wantsJson = argv.includes('--json');
   const print = (out: CliJson) => console.log(JSON.stringify(out, null, 2));
   const fail = (code: string, message: string, hint?: string) => {

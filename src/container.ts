@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
+import { buildProvenance, type Provenance } from './adapters/provenance.ts';
 import type { Config } from './config.ts';
 import { ACTION_QUEUE, type ActionJobData } from './jobs/actions/definitions.ts';
 import { COMMAND_QUEUE, type CommandJobData } from './jobs/definitions.ts';
@@ -35,6 +36,8 @@ export type Container = {
   actions: ActionStore;
   inventory: InventoryStore;
   syncStates: SyncStateReader;
+  /** Registry client, verifier and policy for `/scope verify`; built (and validated) at start when configured. */
+  provenance?: Provenance;
   close: () => Promise<void>;
 };
 
@@ -63,7 +66,10 @@ export function buildContainer(
   const audit = buildAuditLog(config, processName, logger, url, options, key);
   const actionQueue = new Queue<ActionJobData>(ACTION_QUEUE, { connection: redis, prefix });
   actionQueue.on('error', (err) => logger.warn({ err }, 'action queue error'));
+  const p = config.provenance;
+  const provenance = p.rules.length || p.registries.length ? buildProvenance(p) : undefined;
   return {
+    ...(provenance ? { provenance } : {}),
     config,
     log: logger,
     metrics: createMetrics(processName === 'cli' ? 'demo' : processName),

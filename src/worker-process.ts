@@ -15,9 +15,11 @@ import { withActionButtons } from './jobs/actions/offers.ts';
 import { ActionRegistry } from './jobs/actions/registry.ts';
 import { type RunningActionWorker, startActionWorker } from './jobs/actions/worker.ts';
 import { auditPortFromConfig } from './jobs/audit/audit-port.ts';
+import { startVerifyFanOut } from './jobs/provenance/verify-workers.ts';
 import type { CommandPorts } from './jobs/run-command.ts';
 import { buildStatus } from './jobs/status.ts';
 import { Lease } from './store/lease.ts';
+import { VerificationCache } from './store/provenance/verification-cache.ts';
 import { startCommandWorker } from './worker.ts';
 
 /** The ports every command job runs against, wired to the real stores and queues. */
@@ -35,6 +37,16 @@ export function commandPorts(c: Container): CommandPorts {
     auditLog: c.audit,
     audit: auditPortFromConfig(c.config.aws, c.redis, c.config.redis.prefix, c.log),
     actions: { activeFreezes: () => activeFreezes(c), previewFreeze: preview },
+    ...(c.provenance
+      ? {
+          provenance: {
+            policy: c.provenance.policy,
+            ports: c.provenance.ports,
+            trust: c.provenance.trust,
+            cache: new VerificationCache(c.redis, c.config.redis.prefix, c.config.provenance.cacheTtlSeconds),
+          },
+        }
+      : {}),
   };
 }
 
@@ -220,7 +232,11 @@ export async function startWorkerProcess(c: Container): Promise<{ stop: () => Pr
   const notifier = slackNotifier(c, client);
   const witnessChannel = c.config.audit.witnessChannel;
   if (witnessChannel) c.audit.addWitness(new SlackWitness((a) => client.chat.postMessage(a), witnessChannel));
-  const worker = startCommandWorker(c, { notifier, ports: commandPorts(c), decorate: actionButtons(c) });
+  const fan = c.provenance ? startVerifyFanOut(c) : undefined;
+  const base = commandPorts(c);
+  const ports =
+    fan && base.provenance ? { ...base, provenance: { ...base.provenance, fanOut: fan.fanOut } } : base;
+  const worker = startCommandWorker(c, { notifier, ports, decorate: actionButtons(c) });
   const actions = startActions(c, notifier);
   c.log.info({ concurrency: c.config.worker.concurrency }, 'command worker started');
   c.log.info('action worker started');
@@ -231,6 +247,7 @@ export async function startWorkerProcess(c: Container): Promise<{ stop: () => Pr
       await collector?.stop();
       await worker.close();
       await actions.close();
+      await fan?.stop();
     },
   };
 }

@@ -85,13 +85,14 @@ export function startCommandWorker(
     try {
       let message: Message;
       let outcome = 'delivered';
+      const progress = progressReporter(deps.notifier, data, job.id ?? data.correlationId, jobLog);
       try {
-        const result = await runCommand(data.command, deps.ports, signal, {
+        const result = await runCommand(data.command, { ...deps.ports, progress: progress.report }, signal, {
           ...(job.id ? { jobId: job.id } : {}),
           progress: async (m) => {
             await deps.notifier.deliver(data.reply, m, `${job.id ?? data.correlationId}-progress`);
           },
-        });
+        }).finally(progress.settle);
         message = present(result, {
           requesterId: data.requester.userId,
           commandText: `/scope ${data.commandText}`,
@@ -152,6 +153,44 @@ export function startCommandWorker(
     close: async () => {
       await worker.close();
       await connection.quit().catch(() => connection.disconnect());
+    },
+  };
+}
+
+/**
+ * Progress of a long command as an update of the same message the answer will replace (keyed by job id):
+ * at most every 3 s, only for 50+ items, serialised so no progress update lands after the answer.
+ */
+function progressReporter(
+  notifier: Notifier,
+  data: CommandJobData,
+  key: string,
+  log: { warn: (o: object, m: string) => void },
+) {
+  let last = 0;
+  let done = false;
+  let chain: Promise<unknown> = Promise.resolve();
+  return {
+    report: (n: number, total: number) => {
+      const now = Date.now();
+      if (done || total < 50 || now - last < 3000) return;
+      last = now;
+      const message: Message = {
+        summary: `/scope ${data.commandText}: ${n} of ${total}`,
+        blocks: [
+          {
+            kind: 'section',
+            text: md`:hourglass_flowing_sand: ${code(`/scope ${data.commandText}`)}: ${n} of ${total} checked…`,
+          },
+        ],
+      };
+      chain = chain
+        .then(() => notifier.deliver(data.reply, message, key))
+        .catch((err: unknown) => log.warn({ err }, 'progress update failed'));
+    },
+    settle: async () => {
+      done = true;
+      await chain;
     },
   };
 }

@@ -6,6 +6,7 @@ import {
   parseDigestQuery,
   parseImageQuery,
 } from './inventory/image-ref.ts';
+import { describeVerifyScope, parseVerifyScope, type VerifyScope } from './provenance/scope.ts';
 import { stripInvisible, visible } from './text.ts';
 
 /** A workload address as typed after `/scope where`: cluster, optionally namespace, optionally workload. */
@@ -22,7 +23,8 @@ export type Command =
   | { name: 'log'; count: number }
   | { name: 'audit'; request: AuditRequest }
   | { name: 'freeze'; target: FreezeTarget }
-  | { name: 'frozen' };
+  | { name: 'frozen' }
+  | { name: 'verify'; scope: VerifyScope };
 
 /** What `/scope freeze` names: a workload address, or every cluster of an environment (`env:prod`). */
 export type FreezeTarget = WhereTarget | { environment: string };
@@ -190,6 +192,16 @@ export const COMMANDS: readonly Spec[] = [
     },
   },
   {
+    name: 'verify',
+    usage: '/scope verify <digest | image | cluster[/namespace] | env:<name> | all>',
+    example: '/scope verify env:prod',
+    summary: 'Checks the signatures of what runs there against the signer-identity policy.',
+    parse: (args, spec) => {
+      expectArgs(spec, args, 1, 1);
+      return withUsage(spec, () => ({ name: 'verify', scope: parseVerifyScope(args[0] as string) }));
+    },
+  },
+  {
     name: 'status',
     usage: '/scope status',
     example: '/scope status',
@@ -293,6 +305,8 @@ export function describeCommand(cmd: Command): string {
       return `freeze ${'environment' in cmd.target ? `env:${cmd.target.environment}` : [cmd.target.cluster, cmd.target.namespace, cmd.target.kind, cmd.target.workload].filter(Boolean).join('/')}`;
     case 'frozen':
       return 'frozen';
+    case 'verify':
+      return `verify ${describeVerifyScope(cmd.scope)}`;
   }
 }
 

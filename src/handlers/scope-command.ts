@@ -54,6 +54,7 @@ const ESTIMATES: Partial<Record<Command['name'], string>> = {
   where: 'about a second',
   status: 'a moment',
   audit: 'a few minutes (CloudTrail allows 2 requests/s per region; progress is posted)',
+  verify: 'a few seconds (large scopes longer; progress is shown)',
 };
 
 /** Parse → authorize → enqueue, and say so. Returns the ephemeral reply for the ack; never throws. */

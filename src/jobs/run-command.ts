@@ -9,6 +9,12 @@ import { UserFacingError } from '../errors.ts';
 import type { Message } from '../render/message.ts';
 import type { AuditReport } from './audit/audit-job.ts';
 import { digestQuery, type InventoryReader, imageQuery, whereQuery } from './inventory-queries.ts';
+import {
+  type VerifyPorts,
+  type VerifyProgress,
+  type VerifyReport,
+  verifyScope,
+} from './provenance/verify-scope.ts';
 import type { StatusReport } from './status.ts';
 
 /** The data a command produces; renderers (Slack, terminal) and `--json` output all start from this. */
@@ -22,7 +28,8 @@ export type CommandResult =
   | { kind: 'log'; entries: StoredAuditEntry[]; unreadable: string[] }
   | { kind: 'audit'; report: AuditReport }
   | { kind: 'freeze-plan'; plan: ActionPlan }
-  | { kind: 'frozen'; freezes: ActiveFreeze[] };
+  | { kind: 'frozen'; freezes: ActiveFreeze[] }
+  | { kind: 'verify'; report: VerifyReport };
 
 /** What a running job offers a long command: its id (for a Cancel button) and a way to post progress. */
 export type JobContext = { jobId?: string; progress?: (message: Message) => Promise<void> };
@@ -45,6 +52,10 @@ export type CommandPorts = {
     activeFreezes: () => Promise<ActiveFreeze[]>;
     previewFreeze?: (input: unknown, signal: AbortSignal) => Promise<ActionPlan>;
   };
+  /** Signature verification; absent when no provenance policy is configured. */
+  provenance?: VerifyPorts;
+  /** Called as a long command makes progress (`/scope verify` of a large scope). */
+  progress?: VerifyProgress;
 };
 
 /** Runs one parsed command to its result. Pure dispatch: the I/O lives behind the ports. */
@@ -96,6 +107,25 @@ export async function runCommand(
       const plan = await preview(freezeInputFor(cmd.target), signal ?? new AbortController().signal);
       return { kind: 'freeze-plan', plan };
     }
+    case 'verify':
+      if (!ports.provenance) {
+        throw new UserFacingError(
+          'NOT_FOUND',
+          'Signature verification is not configured here.',
+          'Add `provenance.registries` and `provenance.rules` to the configuration (docs/CONFIGURATION.md).',
+        );
+      }
+      return {
+        kind: 'verify',
+        report: await verifyScope(
+          ports.inventory,
+          ports.provenance,
+          cmd.scope,
+          now(ports),
+          signal,
+          ports.progress,
+        ),
+      };
   }
 }
 

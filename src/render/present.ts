@@ -9,6 +9,7 @@ import { completenessLabel } from './inventory/coverage.ts';
 import { presentDigest, presentImage, presentWhere } from './inventory/present-inventory.ts';
 import { type Block, bold, code, join, lit, type Message, md } from './message.ts';
 import { presentGuardrails } from './provenance/present-guardrails.ts';
+import { presentVerify } from './provenance/present-verify.ts';
 import { when } from './time.ts';
 
 export type { PresentContext };
@@ -36,6 +37,8 @@ export function present(result: CommandResult, ctx: PresentContext): Message {
       return presentFrozen(result.freezes, ctx);
     case 'freeze-plan':
       return presentFreezePlan(result.plan, ctx);
+    case 'verify':
+      return presentVerify(result.report, ctx);
   }
 }
 

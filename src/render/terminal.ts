@@ -15,6 +15,8 @@ const EMOJI: Readonly<Record<string, string>> = {
   small_blue_diamond: '🔹',
   heavy_minus_sign: '➖',
   no_entry_sign: '🚫',
+  shield: '🛡️',
+  no_entry: '⛔',
 };
 
 /** Slack emoji shortcodes scope uses, as terminal characters. */

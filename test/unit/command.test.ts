@@ -134,7 +134,7 @@ describe('parseCommand: errors', () => {
     expect(err.code).toBe('UNKNOWN_COMMAND');
     expect(err.message).toBe('`dgest` is not a scope command. Did you mean `/scope digest`?');
     expect(err.hint).toBe(
-      'Commands: digest, image, where, guardrails, audit, freeze, frozen, status, log, help. Try `/scope help`.',
+      'Commands: digest, image, where, guardrails, audit, freeze, frozen, verify, status, log, help. Try `/scope help`.',
     );
   });
 
@@ -312,6 +312,7 @@ describe('COMMANDS', () => {
       'image',
       'log',
       'status',
+      'verify',
       'where',
     ]);
     for (const c of COMMANDS) {

@@ -19,6 +19,7 @@ import {
   md,
   type Text,
 } from '../message.ts';
+import { verifyDigestButton } from '../provenance/present-verify.ts';
 import { relativeAge, utc, when } from '../time.ts';
 import {
   caveatBlock,
@@ -144,6 +145,7 @@ export function presentDigest(r: DigestReport, ctx: PresentContext): Message {
       });
     }
   }
+  if (r.totals.pods > 0) blocks.push({ kind: 'actions', buttons: [verifyDigestButton(r.digest)] });
   blocks.push({
     kind: 'context',
     text: join([footer(ctx), dataAge(r.dataAsOf, now), completenessLabel(r)], ' · '),
