@@ -3,9 +3,11 @@ import { once } from 'node:events';
 import { hostname } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { WebClient } from '@slack/web-api';
+import { registerRotate } from './adapters/aws/rotate/register.ts';
 import { FleetCollector } from './adapters/kubernetes/collector.ts';
 import { registerFreeze } from './adapters/kubernetes/freeze/index.ts';
 import { checkFleetGuardrails } from './adapters/kubernetes/guardrails.ts';
+import { registerQuarantine } from './adapters/kubernetes/quarantine.ts';
 import { SlackWitness } from './adapters/slack/audit-witness.ts';
 import { slackLogger } from './adapters/slack/logger.ts';
 import { type Notifier, SlackNotifier } from './adapters/slack/notifier.ts';
@@ -75,7 +77,22 @@ export async function activeFreezes(c: Container) {
 export function startActions(c: Container, notifier: Notifier): RunningActionWorker {
   const registry = new ActionRegistry();
   registerFreeze(registry, c.config);
+  registerQuarantine(registry, c.config.clusters, (digest) => knownReferences(c, digest));
+  if (c.config.aws.regions.length > 0) registerRotate(registry, c.config);
   return startActionWorker(c, { registry, notifier });
+}
+
+/** Image references (as pod specs wrote them) the inventory has seen for a digest, running or in history. */
+async function knownReferences(c: Container, digest: string): Promise<string[]> {
+  const [pods, history] = await Promise.all([
+    c.inventory.podsRunningDigest(digest),
+    c.inventory.digestHistory(digest, new Date()),
+  ]);
+  const images = [
+    ...pods.flatMap((p) => p.containers.filter((k) => k.digest === digest).map((k) => k.image)),
+    ...history.map((h) => h.image),
+  ];
+  return [...new Set(images.filter((i) => i !== ''))];
 }
 
 /** Decorates command results with action buttons (offers stored server-side). */
