@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bulkRecords, compromisedCiScenario } from '../../src/testing/cloudtrail-fixtures.ts';
 import { type FakeAws, startFakeAws } from '../../src/testing/fake-aws/server.ts';
 import { sendBlockActions, sendSlashCommand } from '../../src/testing/slack-requests.ts';
+import { APPROVERS, click, requestIdOf, submitReason, waitCard } from '../support/freeze-flow.ts';
 import { type ScopeHarness, SIGNING_SECRET, startScope } from '../support/scope-harness.ts';
 
 const INCIDENT = 'C0INCIDENT';
@@ -122,5 +123,62 @@ describe('/scope audit through Slack', () => {
       return m && !JSON.stringify(m.blocks).includes('audit_cancel');
     });
     expect(hh.slack.uploads).toHaveLength(0);
+  });
+});
+
+describe('Rotate from an audit result, through the approval engine', () => {
+  it('offers Rotate on the finished audit; two approvals revoke the role sessions and deactivate the key it made', async () => {
+    const sc = compromisedCiScenario(new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000));
+    fake.cloudtrail.addRecords(sc.records);
+    fake.iam.addRole(fake.defaultAccount, 'ci-deploy');
+    fake.iam.addUser(fake.defaultAccount, sc.createdKey.user, [{ id: sc.createdKey.accessKeyId }]);
+    h = await startScope({
+      overrides: {
+        aws: { regions: REGIONS, endpoint: fake.endpoint, audit: { requestsPerSecond: 10 } },
+        actions: APPROVERS,
+      },
+    });
+    const hh = h;
+    await slash(hh, 'audit role:ci-deploy');
+    const msg = await hh.slack.waitFor(() =>
+      hh.slack
+        .messages(INCIDENT)
+        .find(
+          (m) =>
+            m.text.startsWith('CloudTrail audit of role:ci-deploy') &&
+            JSON.stringify(m.blocks).includes('scope_action_offer'),
+        ),
+    );
+    const button = (
+      msg.blocks as Array<{ elements?: Array<{ action_id: string; value: string; text: { text: string } }> }>
+    )
+      .flatMap((b) => b.elements ?? [])
+      .find((e) => e.action_id === 'scope_action_offer');
+    expect(button?.text.text).toBe('Rotate role:ci-deploy');
+    // Nothing has changed yet: an offer is only a stored proposal.
+    expect(fake.count({ service: 'iam', operation: 'PutRolePolicy' })).toBe(0);
+
+    const trigger = `rotate-${Date.now()}`;
+    await click(hh, 'U0RESPONDER', 'offer', button?.value as string, { trigger });
+    const view = await hh.slack.waitFor(() => hh.slack.views.find((v) => v.trigger_id === trigger));
+    await submitReason(hh, view.id, String(view.view.private_metadata), 'U0RESPONDER', 'CI role key stolen');
+    const card = await hh.slack.waitFor(
+      () => hh.slack.messages(INCIDENT).find((m) => requestIdOf(m)),
+      20_000,
+    );
+    const id = requestIdOf(card) as string;
+    const pending = await waitCard(hh, id, /waiting for approval/);
+    expect(pending).toContain('ci-deploy');
+    expect(pending).toContain(sc.createdKey.accessKeyId);
+    await click(hh, 'U0APPROVER1', 'approve', id);
+    await click(hh, 'U0APPROVER2', 'approve', id);
+    await waitCard(hh, id, /— done/);
+    const policy = JSON.parse(
+      fake.iam.rolePolicy(fake.defaultAccount, 'ci-deploy', 'AWSRevokeOlderSessions') ?? '{}',
+    );
+    expect(policy.Statement?.[0]?.Effect).toBe('Deny');
+    expect(fake.iam.keys(fake.defaultAccount, sc.createdKey.user).map((k) => k.status)).toEqual(['Inactive']);
+    // No secret material in anything posted to Slack.
+    expect(JSON.stringify(hh.slack.messages(INCIDENT))).not.toMatch(/wJalrXUtnFEMI|SecretAccessKey/);
   });
 });
