@@ -27,6 +27,7 @@ import {
 import { startDemoAws } from './audit.ts';
 import { AGENT_ODD, COMPROMISED, demoFleet, devRollout } from './fleet.ts';
 import { approveAsSecondUser, completeReasonModal, demoActionsConfig, type FreezeDemo } from './freeze.ts';
+import { demoAdmission } from './guardrails.ts';
 import { type ConsoleButton, renderBlocks } from './render-blocks.ts';
 
 const CHANNEL = 'C0DEMOINC';
@@ -77,6 +78,7 @@ export async function runDemo(argv: string[]): Promise<number> {
     const fake = await startFakeKube({ name: c.name });
     registerGitopsCrds(fake);
     fake.load(c.objects);
+    demoAdmission(fake, c.name);
     const kubeconfig = await fake.writeKubeconfig(dir);
     if (c.unreachable) await fake.close();
     else {
@@ -161,6 +163,7 @@ export async function runDemo(argv: string[]): Promise<number> {
   say('  /scope where dev-1/payments/api');
   for (const h of aws.hints) say(`  ${h}`);
   say('  /scope freeze prod-eu/payments   then: approve   (the second demo user approves)');
+  say('  /scope guardrails    (does signature enforcement really block? prod-eu only audits)');
   say('  /scope status        /scope help        (press N for a button, quit to stop)');
   say('');
 
@@ -193,7 +196,12 @@ export async function runDemo(argv: string[]): Promise<number> {
       return true;
     }
     const text = input.replace(/^\/scope\b\s*/, '');
-    if (text === input && !/^(digest|image|where|status|help|audit|freeze|frozen)\b/.test(input)) {
+    if (
+      text === input &&
+      !/^(digest|image|where|status|help|audit|freeze|frozen|guardrails|verify|log|advisories|advisory|watch|unwatch|diff)\b/.test(
+        input,
+      )
+    ) {
       say('Commands start with /scope, e.g. /scope help');
       return true;
     }

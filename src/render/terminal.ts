@@ -17,6 +17,9 @@ const EMOJI: Readonly<Record<string, string>> = {
   no_entry_sign: '🚫',
   shield: '🛡️',
   no_entry: '⛔',
+  red_circle: '🔴',
+  large_green_circle: '🟢',
+  large_orange_circle: '🟠',
 };
 
 /** Slack emoji shortcodes scope uses, as terminal characters. */

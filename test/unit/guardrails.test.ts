@@ -312,3 +312,35 @@ describe('/scope guardrails command', () => {
     expect(asked).toBe(1);
   });
 });
+
+describe('/scope guardrails rendering', () => {
+  it('renders icons as Slack emoji (scope markup), values escaped; golden Block Kit and terminal', async () => {
+    const { presentGuardrails } = await import('../../src/render/provenance/present-guardrails.ts');
+    const { toSlack } = await import('../../src/render/slack-blocks.ts');
+    const { toTerminal } = await import('../../src/render/terminal.ts');
+    const { expectGolden } = await import('../support/golden.ts');
+    const report = guardrailsReport(
+      [
+        evaluateGuardrails(input({ kyvernoPolicies: [kyverno('verify', 'Audit')] })),
+        evaluateGuardrails(
+          input({
+            cluster: 'prod-us',
+            namespaces: [ns('payments', { tier: 'critical' }), ns('web')],
+            vaps: [vap('require-digests')],
+            vapBindings: [binding('b', 'require-digests', ['Deny'], { matchLabels: { tier: 'critical' } })],
+          }),
+        ),
+      ],
+      [{ cluster: 'prod-ap', environment: 'prod', error: 'cannot reach cluster prod-ap: ECONNREFUSED' }],
+    );
+    const msg = presentGuardrails(report, {
+      commandText: '/scope guardrails',
+      now: new Date('2026-12-02T03:12:00Z'),
+    });
+    const slack = toSlack(msg);
+    expect(JSON.stringify(slack.blocks)).toContain(':red_circle: *prod-eu*');
+    expect(JSON.stringify(slack.blocks)).toContain(':large_orange_circle: *prod-us*');
+    expectGolden('guardrails.slack.json', slack);
+    expectGolden('guardrails.terminal.txt', toTerminal(msg, { color: false }));
+  });
+});

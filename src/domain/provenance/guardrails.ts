@@ -378,7 +378,7 @@ export function engineLabel(e: Engine | 'namespaces'): string {
       ? 'Kyverno'
       : e === 'policy-controller'
         ? 'Sigstore policy-controller'
-        : 'namespace';
+        : 'Coverage';
 }
 
 /** The fleet-wide answer: one entry per cluster asked, plus clusters that could not be asked at all. */

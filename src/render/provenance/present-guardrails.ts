@@ -55,7 +55,11 @@ function clusterBlocks(c: ClusterGuardrails): Block[] {
   const blocks: Block[] = [
     {
       kind: 'section',
-      text: md`${CLUSTER_ICON[c.status]} ${bold(c.cluster)} (${c.environment}): ${CLUSTER_WORDS[c.status]}`,
+      // The icon is scope's own markup (a literal span); values are escaped by the renderer.
+      text: [
+        ...lit(`${CLUSTER_ICON[c.status]} `),
+        ...md`${bold(c.cluster)} (${c.environment}): ${CLUSTER_WORDS[c.status]}`,
+      ],
     },
   ];
   const items: Text[] = [
@@ -65,7 +69,8 @@ function clusterBlocks(c: ClusterGuardrails): Block[] {
         ? md` (${f.namespaces.slice(0, INLINE_NAMESPACES).join(', ')}${f.namespaces.length > INLINE_NAMESPACES ? ', …' : ''})`
         : lit('');
       const name = f.name ? md`${bold(f.name)}: ` : lit('');
-      return md`${f.severity === 'high' ? ':warning:' : ':information_source:'} ${engineLabel(f.engine)} — ${name}${f.message}${where}`;
+      const icon = lit(f.severity === 'high' ? ':warning: ' : ':information_source: ');
+      return [...icon, ...md`${engineLabel(f.engine)} — ${name}${f.message}${where}`];
     }),
   ];
   if (items.length) blocks.push({ kind: 'list', items });
