@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import pLimit, { type LimitFunction } from 'p-limit';
+import type { RegistryErrorCode } from '../../domain/provenance/ports.ts';
 import { basicHeader, type CredentialSource, normaliseHost, parseChallenge } from './auth.ts';
 import { MANIFEST_ACCEPT, OCI_INDEX } from './media-types.ts';
 
@@ -16,16 +17,7 @@ export type RegistrySettings = {
   retries?: number;
 };
 
-export type RegistryErrorCode =
-  | 'not-allowed'
-  | 'not-found'
-  | 'unauthorized'
-  | 'denied'
-  | 'unreachable'
-  | 'timeout'
-  | 'too-large'
-  | 'digest-mismatch'
-  | 'protocol';
+export type { RegistryErrorCode };
 
 /** A registry call that did not give us what we asked for, classified so outcomes stay apart. */
 export class RegistryError extends Error {

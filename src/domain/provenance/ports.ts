@@ -41,20 +41,20 @@ export type RepoRef = { registry: string; repository: string };
 /** A manifest as the verifier needs it: its kind, its bytes, and for an index the digests it lists. */
 export type ManifestInfo = { digest: string; kind: 'index' | 'image'; bytes: Buffer; children: string[] };
 
+/** How a registry call failed; the OCI adapter classifies its errors into these (the domain owns the list). */
+export type RegistryErrorCode =
+  | 'not-allowed'
+  | 'not-found'
+  | 'unauthorized'
+  | 'denied'
+  | 'unreachable'
+  | 'timeout'
+  | 'too-large'
+  | 'digest-mismatch'
+  | 'protocol';
+
 /** Failure reaching a registry, classified (the OCI adapter's errors map onto these). */
-export type FetchFailure = {
-  code:
-    | 'not-allowed'
-    | 'not-found'
-    | 'unauthorized'
-    | 'denied'
-    | 'unreachable'
-    | 'timeout'
-    | 'too-large'
-    | 'digest-mismatch'
-    | 'protocol';
-  message: string;
-};
+export type FetchFailure = { code: RegistryErrorCode; message: string };
 
 /** The outside world `verifyDigest` needs: a registry reader and a signature checker. */
 export type ProvenancePorts = {
