@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { loadAll as loadYamlDocuments } from 'js-yaml';
 import { z } from 'zod';
+import { advisoriesSchema } from './adapters/feeds/config.ts';
 import { ScopeError } from './errors.ts';
 
 const clusterSchema = z
@@ -117,6 +118,7 @@ const schema = z
       })
       .strict()
       .default({ port: 9464, host: '0.0.0.0' }),
+    advisories: advisoriesSchema,
     log: z
       .object({
         level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),

@@ -1,10 +1,13 @@
 import { Queue } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Config } from './config.ts';
+import { ADVISORY_QUEUE, type AdvisoryJobData } from './jobs/advisories/queue.ts';
 import { COMMAND_QUEUE, type CommandJobData } from './jobs/definitions.ts';
 import type { SyncStateReader } from './jobs/status.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMetrics, type Metrics } from './observability.ts';
+import { AdvisoryStore } from './store/advisories/advisory-store.ts';
+import { NotificationStore } from './store/advisories/notification-store.ts';
 import { AuditLog } from './store/audit/audit-log.ts';
 import { InventoryStore } from './store/inventory/inventory-store.ts';
 
@@ -20,6 +23,10 @@ export type Container = {
   audit: AuditLog;
   inventory: InventoryStore;
   syncStates: SyncStateReader;
+  /** Feed polling and re-matching (job schedulers). */
+  advisoryQueue: Queue<AdvisoryJobData>;
+  advisories: AdvisoryStore;
+  advisoryNotes: NotificationStore;
   close: () => Promise<void>;
 };
 
@@ -53,6 +60,8 @@ export function buildContainer(
   const commandQueue = new Queue<CommandJobData>(COMMAND_QUEUE, { connection: redis, prefix });
   commandQueue.on('error', (err) => logger.warn({ err }, 'command queue error'));
   const inventory = new InventoryStore(redis, prefix, config);
+  const advisoryQueue = new Queue<AdvisoryJobData>(ADVISORY_QUEUE, { connection: redis, prefix });
+  advisoryQueue.on('error', (err) => logger.warn({ err }, 'advisory queue error'));
   return {
     config,
     log: logger,
@@ -63,7 +72,11 @@ export function buildContainer(
     audit: new AuditLog(redis, prefix),
     inventory,
     syncStates: inventory,
+    advisoryQueue,
+    advisories: new AdvisoryStore(redis, prefix),
+    advisoryNotes: new NotificationStore(redis, prefix),
     close: async () => {
+      await advisoryQueue.close();
       await commandQueue.close();
       await redis.quit().catch(() => redis.disconnect());
     },

@@ -4,9 +4,14 @@ import { hostname } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { WebClient } from '@slack/web-api';
 import { FleetCollector } from './adapters/kubernetes/collector.ts';
+import { FileSbomSource } from './adapters/sbom/file-source.ts';
+import { SlackAdvisoryPoster } from './adapters/slack/advisory-poster.ts';
 import { SlackNotifier } from './adapters/slack/notifier.ts';
 import type { Container } from './container.ts';
 import { ScopeError } from './errors.ts';
+import { AdvisoryMatcher, type AdvisoryPorts } from './jobs/advisories/matcher.ts';
+import { scheduleAdvisoryJobs } from './jobs/advisories/queue.ts';
+import { startAdvisoryWorker } from './jobs/advisories/worker.ts';
 import type { CommandPorts } from './jobs/run-command.ts';
 import { buildStatus } from './jobs/status.ts';
 import { Lease } from './store/lease.ts';
@@ -15,9 +20,72 @@ import { startCommandWorker } from './worker.ts';
 /** The ports every command job runs against, wired to the real stores and queues. */
 export function commandPorts(c: Container): CommandPorts {
   return {
-    status: () => buildStatus([c.commandQueue], c.syncStates),
+    status: async () => ({
+      ...(await buildStatus([c.commandQueue, c.advisoryQueue], c.syncStates)),
+      ...(await advisoryStatus(c)),
+    }),
     inventory: c.inventory,
+    advisories: { store: c.advisories, config: c.config.advisories, sboms: sbomSource(c) },
   };
+}
+
+const sbomSources = new WeakMap<Container, FileSbomSource>();
+/** The SBOM source of a container (files per digest/repository; registry attestations plug in here). */
+export function sbomSource(c: Container): FileSbomSource {
+  let s = sbomSources.get(c);
+  if (!s) {
+    s = new FileSbomSource(c.config.advisories.sboms, c.log);
+    sbomSources.set(c, s);
+  }
+  return s;
+}
+
+/** Feed health and job schedulers for `/scope status`. */
+async function advisoryStatus(c: Container) {
+  if (c.config.advisories.feeds.length === 0) return {};
+  const [schedulers, feeds] = await Promise.all([
+    c.advisoryQueue.getJobSchedulers(),
+    c.advisories.feedStates(),
+  ]);
+  return {
+    schedulers: schedulers.map((s) => ({
+      id: s.key,
+      ...(s.every ? { everySeconds: Number(s.every) / 1000 } : {}),
+      ...(s.next ? { next: new Date(s.next).toISOString() } : {}),
+    })),
+    feeds: feeds.map((f) => ({
+      feed: f.feed,
+      records: f.records,
+      problems: f.problems,
+      failures: f.failures,
+      ...(f.lastSuccessAt ? { lastSuccessAt: f.lastSuccessAt } : {}),
+      ...(f.lastError ? { lastError: f.lastError } : {}),
+    })),
+  };
+}
+
+/** Ports of the advisory jobs: stores, inventory, SBOMs, and the Slack poster for notifications. */
+export function advisoryPorts(c: Container, client?: WebClient): AdvisoryPorts {
+  const log = c.log.child({ component: 'advisories' });
+  return {
+    config: c.config.advisories,
+    store: c.advisories,
+    inventory: c.inventory,
+    sboms: sbomSource(c),
+    log,
+    ...(client ? { notify: { poster: new SlackAdvisoryPoster(client), notes: c.advisoryNotes, log } } : {}),
+  };
+}
+
+/** Schedules feed polling and re-matching and runs the advisory worker. */
+export async function startAdvisories(
+  c: Container,
+  client: WebClient,
+): Promise<{ stop: () => Promise<void> }> {
+  const ids = await scheduleAdvisoryJobs(c.advisoryQueue, c.config.advisories);
+  const worker = startAdvisoryWorker(c, { matcher: new AdvisoryMatcher(advisoryPorts(c, client)) });
+  c.log.info({ schedulers: ids }, 'advisory feeds scheduled');
+  return { stop: () => worker.close() };
 }
 
 export function slackClient(c: Container): WebClient {
@@ -141,14 +209,17 @@ export function startCollectorThread(c: Container): { ready: Promise<void>; stop
 
 /** Starts everything a worker process runs; `stop()` drains it. */
 export async function startWorkerProcess(c: Container): Promise<{ stop: () => Promise<void> }> {
-  const notifier = new SlackNotifier(slackClient(c), c.redis, c.config.redis.prefix, c.log);
+  const client = slackClient(c);
+  const notifier = new SlackNotifier(client, c.redis, c.config.redis.prefix, c.log);
   const worker = startCommandWorker(c, { notifier, ports: commandPorts(c) });
+  const advisories = await startAdvisories(c, client);
   c.log.info({ concurrency: c.config.worker.concurrency }, 'command worker started');
   const collector =
     c.config.inventory.collect && c.config.clusters.length > 0 ? startCollectorThread(c) : undefined;
   return {
     stop: async () => {
       await collector?.stop();
+      await advisories.stop();
       await worker.close();
     },
   };

@@ -45,7 +45,10 @@ export function startCommandWorker(
       let message: Message;
       let outcome = 'delivered';
       try {
-        const result = await runCommand(data.command, deps.ports, signal);
+        const result = await runCommand(data.command, deps.ports, signal, {
+          channelId: data.reply.channelId,
+          userId: data.requester.userId,
+        });
         message = present(result, {
           requesterId: data.requester.userId,
           commandText: `/scope ${data.commandText}`,

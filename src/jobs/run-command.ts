@@ -1,5 +1,17 @@
 import type { Command } from '../domain/command.ts';
 import type { DigestReport, ImageReport, WhereReport } from '../domain/inventory/fleet-report.ts';
+import { UserFacingError } from '../errors.ts';
+import {
+  type AdvisoriesReport,
+  type AdvisoryCommandPorts,
+  type AdvisoryReport,
+  type DiffReport,
+  diffImages,
+  listAdvisories,
+  showAdvisory,
+  type WatchReport,
+  watch,
+} from './advisories/commands.ts';
 import { digestQuery, type InventoryReader, imageQuery, whereQuery } from './inventory-queries.ts';
 import type { StatusReport } from './status.ts';
 
@@ -9,20 +21,30 @@ export type CommandResult =
   | { kind: 'status'; report: StatusReport }
   | { kind: 'digest'; report: DigestReport }
   | { kind: 'image'; report: ImageReport }
-  | { kind: 'where'; report: WhereReport };
+  | { kind: 'where'; report: WhereReport }
+  | { kind: 'advisories'; report: AdvisoriesReport }
+  | { kind: 'advisory'; report: AdvisoryReport }
+  | { kind: 'diff'; report: DiffReport }
+  | { kind: 'watch'; report: WatchReport };
 
 /** What command jobs need from the outside world; built by the container, replaced by nothing in tests. */
 export type CommandPorts = {
   status: () => Promise<StatusReport>;
   inventory: InventoryReader;
   now?: () => Date;
+  /** Advisory feeds, matches and subscriptions; absent where they are not wired. */
+  advisories?: AdvisoryCommandPorts;
 };
+
+/** Who asked and where: commands that act per channel (watch) need it. */
+export type CommandContext = { channelId?: string; userId?: string };
 
 /** Runs one parsed command to its result. Pure dispatch: the I/O lives behind the ports. */
 export async function runCommand(
   cmd: Command,
   ports: CommandPorts,
   signal?: AbortSignal,
+  context: CommandContext = {},
 ): Promise<CommandResult> {
   signal?.throwIfAborted();
   switch (cmd.name) {
@@ -36,9 +58,32 @@ export async function runCommand(
       return { kind: 'image', report: await imageQuery(ports.inventory, cmd.query, now(ports)) };
     case 'where':
       return { kind: 'where', report: await whereQuery(ports.inventory, cmd.target, now(ports)) };
+    case 'advisories':
+      return { kind: 'advisories', report: await listAdvisories(advisoryPorts(ports)) };
+    case 'advisory':
+      return { kind: 'advisory', report: await showAdvisory(advisoryPorts(ports), cmd.id) };
+    case 'diff':
+      return { kind: 'diff', report: await diffImages(advisoryPorts(ports), cmd.good, cmd.suspicious) };
+    case 'watch':
+    case 'unwatch':
+      return {
+        kind: 'watch',
+        report: await watch(advisoryPorts(ports), context.channelId, cmd.feed, cmd.name, context.userId),
+      };
   }
 }
 
 function now(ports: CommandPorts): Date {
   return ports.now ? ports.now() : new Date();
+}
+
+function advisoryPorts(ports: CommandPorts): AdvisoryCommandPorts {
+  if (!ports.advisories) {
+    throw new UserFacingError(
+      'BAD_INPUT',
+      'Advisory feeds are not available here.',
+      'Run it through the bot or `scope cli`.',
+    );
+  }
+  return ports.advisories;
 }

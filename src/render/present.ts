@@ -1,6 +1,13 @@
 import { COMMANDS, commandSpec } from '../domain/command.ts';
 import type { CommandResult } from '../jobs/run-command.ts';
 import type { StatusReport } from '../jobs/status.ts';
+import {
+  presentAdvisories,
+  presentAdvisory,
+  presentAdvisoryStatus,
+  presentDiff,
+  presentWatch,
+} from './advisories/present-commands.ts';
 import { footer, type PresentContext } from './footer.ts';
 import { presentDigest, presentImage, presentWhere } from './inventory/present-inventory.ts';
 import { type Block, bold, code, lit, type Message, md } from './message.ts';
@@ -21,6 +28,14 @@ export function present(result: CommandResult, ctx: PresentContext): Message {
       return presentImage(result.report, ctx);
     case 'where':
       return presentWhere(result.report, ctx);
+    case 'advisories':
+      return presentAdvisories(result.report, ctx);
+    case 'advisory':
+      return presentAdvisory(result.report, ctx);
+    case 'diff':
+      return presentDiff(result.report, ctx);
+    case 'watch':
+      return presentWatch(result.report, ctx);
   }
 }
 
@@ -83,6 +98,7 @@ function presentStatus(report: StatusReport, ctx: PresentContext): Message {
       }),
     });
   }
+  blocks.push(...presentAdvisoryStatus(report, now));
   blocks.push({ kind: 'context', text: footer(ctx) });
   return { summary: `scope status: ${report.workers.length} workers`, blocks };
 }

@@ -133,7 +133,9 @@ describe('parseCommand: errors', () => {
     const err = errorOf(() => parseCommand('dgest sha256:abc'));
     expect(err.code).toBe('UNKNOWN_COMMAND');
     expect(err.message).toBe('`dgest` is not a scope command. Did you mean `/scope digest`?');
-    expect(err.hint).toBe('Commands: digest, image, where, status, help. Try `/scope help`.');
+    expect(err.hint).toBe(
+      'Commands: digest, image, where, advisories, advisory, diff, watch, unwatch, status, help. Try `/scope help`.',
+    );
   });
 
   it('suggests every command within two edits', () => {
@@ -300,7 +302,18 @@ describe('describeCommand', () => {
 
 describe('COMMANDS', () => {
   it('has a spec, usage and example for every command name, each example parsing cleanly', () => {
-    expect(COMMANDS.map((c) => c.name).sort()).toEqual(['digest', 'help', 'image', 'status', 'where']);
+    expect(COMMANDS.map((c) => c.name).sort()).toEqual([
+      'advisories',
+      'advisory',
+      'diff',
+      'digest',
+      'help',
+      'image',
+      'status',
+      'unwatch',
+      'watch',
+      'where',
+    ]);
     for (const c of COMMANDS) {
       expect(c.usage.startsWith(`/scope ${c.name}`)).toBe(true);
       expect(c.example.startsWith(`/scope ${c.name}`)).toBe(true);

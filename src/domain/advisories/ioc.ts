@@ -60,12 +60,8 @@ function toRow(r: unknown): Row | undefined {
 export function parseIocCsv(text: string, source: string): ParseOutcome {
   const lines = parseCsv(text);
   const header = lines.shift();
-  if (
-    !header ||
-    !header.cells.includes('id') ||
-    !header.cells.includes('type') ||
-    !header.cells.includes('value')
-  ) {
+  const required = ['id', 'type', 'value'];
+  if (!header || !required.every((c) => header.cells.map((x) => x.trim().toLowerCase()).includes(c))) {
     return {
       advisories: [],
       problems: [
