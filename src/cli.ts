@@ -4,8 +4,10 @@ import { type Config, loadConfig } from './config.ts';
 import { buildContainer } from './container.ts';
 import { parseCommand } from './domain/command.ts';
 import { isUserFacing, UserFacingError } from './errors.ts';
+import { type SbomCheckReport, sbomCheck } from './jobs/advisories/sbom-check.ts';
 import { type CommandPorts, type CommandResult, runCommand } from './jobs/run-command.ts';
 import { createLogger, type Logger } from './log.ts';
+import { presentSbomCheck } from './render/advisories/present-sbom-check.ts';
 import { present } from './render/present.ts';
 import { toTerminal } from './render/terminal.ts';
 import { MemoryInventory } from './store/inventory/memory-inventory.ts';
@@ -17,13 +19,20 @@ Runs a /scope command directly against the configured Redis index and prints the
   scope cli image vendor/agent:5.2     digests behind a tag, drift
   scope cli where prod-eu/payments     what a workload runs and ran
   scope cli status                     queue, workers, cluster sync health
+  scope cli advisories | advisory <id> | diff <good> <suspicious> | watch [feed|all] --channel C… | unwatch
+  scope cli sbom-check [--feed PATH]… [--ioc FILE]… <sbom-file>…
+                                       offline CI gate: SBOM files against OSV/IOC feeds; exit 1 on any match
 Options:
   --json   stable machine-readable output ({"schema":"scope.cli/v1","ok":true,"result":…} or "ok":false with "error")
   --live   ask every configured cluster now instead of the Redis index (no history; works without Redis)`;
 
 /** JSON envelope printed by `--json`: versioned so scripts and incident records can rely on it. */
 export type CliJson =
-  | { schema: 'scope.cli/v1'; ok: true; result: CommandResult }
+  | {
+      schema: 'scope.cli/v1';
+      ok: true;
+      result: CommandResult | { kind: 'sbom-check'; report: SbomCheckReport };
+    }
   | { schema: 'scope.cli/v1'; ok: false; error: { code: string; message: string; hint?: string } };
 
 export async function runCli(argv: string[]): Promise<number> {
@@ -34,6 +43,9 @@ export async function runCli(argv: string[]): Promise<number> {
       json: { type: 'boolean', default: false },
       live: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
+      channel: { type: 'string' },
+      feed: { type: 'string', multiple: true, default: [] },
+      ioc: { type: 'string', multiple: true, default: [] },
     },
   });
   if (values.help || positionals.length === 0) {
@@ -54,12 +66,24 @@ export async function runCli(argv: string[]): Promise<number> {
     else console.error(`scope: ${(err as Error).message}`);
     return 78;
   }
+  if (positionals[0] === 'sbom-check') {
+    return runSbomCheck(
+      config,
+      positionals.slice(1),
+      values.feed ?? [],
+      values.ioc ?? [],
+      values.json === true,
+      print,
+    );
+  }
   const log = createLogger(process.env.SCOPE_LOG_LEVEL ?? 'warn', 'cli');
   const c = values.live ? undefined : buildContainer(config, 'cli', log);
   try {
     const cmd = parseCommand(positionals.join(' '));
     const started = performance.now();
-    const result = await runCommand(cmd, c ? commandPorts(c) : await livePorts(config, log));
+    const result = await runCommand(cmd, c ? commandPorts(c) : await livePorts(config, log), undefined, {
+      ...(values.channel ? { channelId: values.channel } : {}),
+    });
     if (values.json) {
       print({ schema: 'scope.cli/v1', ok: true, result });
     } else {
@@ -113,4 +137,31 @@ async function livePorts(config: Config, log: Logger): Promise<CommandPorts> {
       generatedAt: new Date().toISOString(),
     }),
   };
+}
+
+/** `scope cli sbom-check`: exit 0 without matches, 1 with matches, 2 on bad input (see docs/CONFIGURATION.md). */
+async function runSbomCheck(
+  config: Config,
+  files: string[],
+  feedPaths: string[],
+  iocPaths: string[],
+  json: boolean,
+  print: (out: CliJson) => void,
+): Promise<number> {
+  try {
+    const report = await sbomCheck({ sbomFiles: files, feedPaths, iocPaths, config: config.advisories });
+    if (json) print({ schema: 'scope.cli/v1', ok: true, result: { kind: 'sbom-check', report } });
+    else console.log(toTerminal(presentSbomCheck(report), { color: process.stdout.isTTY === true }));
+    return report.matches.length > 0 ? 1 : 0;
+  } catch (err) {
+    if (!isUserFacing(err)) throw err;
+    if (json)
+      print({
+        schema: 'scope.cli/v1',
+        ok: false,
+        error: { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) },
+      });
+    else console.error(`scope: ${err.message}${err.hint ? `\n${err.hint}` : ''}`);
+    return 2;
+  }
 }
