@@ -1172,7 +1172,9 @@ async function cleanup(): Promise<void> {
 }
 
 try {
-  await main();
+  // `npm run bench -- --advisories`: the advisory matching benchmark (bench/advisories.ts) instead.
+  if (process.argv.includes('--advisories')) await import('./advisories.ts');
+  else await main();
 } catch (err) {
   process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exitCode = 1;

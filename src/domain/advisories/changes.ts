@@ -3,9 +3,17 @@ import { type Finding, findingKey } from './match.ts';
 
 /** Fingerprint of a match set: the same advisory and the same findings always give the same value. */
 export function matchFingerprint(advisoryId: string, findings: readonly Finding[]): string {
-  const h = createHash('sha256').update(advisoryId);
-  for (const k of findings.map(findingKey).sort()) h.update('\n').update(k);
-  return h.digest('hex').slice(0, 32);
+  return fingerprintKeys(advisoryId, findings.map(findingKey).sort());
+}
+
+/** The same fingerprint from finding keys already sorted (FleetIndex.matchWithKeys gives them). */
+export function fingerprintKeys(advisoryId: string, sortedKeys: readonly string[]): string {
+  return createHash('sha256')
+    .update(advisoryId)
+    .update('\n')
+    .update(sortedKeys.join('\n'))
+    .digest('hex')
+    .slice(0, 32);
 }
 
 /** What changed between two match sets, for the threaded note under an updated notification. */

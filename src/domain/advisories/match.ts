@@ -112,10 +112,15 @@ export type Finding = Exposure & {
   certainty: 'affected' | 'unknown';
 };
 
+/** Findings of one advisory, sorted, with their keys (same order) for fingerprints and change notes. */
+export type FleetMatch = { findings: Finding[]; keys: string[] };
+
 /** The fleet (exposures) plus the SBOMs of its images, indexed for matching one advisory quickly. */
 export class FleetIndex {
   readonly #byDigest = new Map<string, Exposure[]>();
   readonly #byRepo = new Map<string, Exposure[]>();
+  /** Exposure part of every finding key, computed once per exposure. */
+  readonly #keys = new Map<Exposure, string>();
   readonly components: ComponentIndex;
   readonly exposures: readonly Exposure[];
 
@@ -125,6 +130,7 @@ export class FleetIndex {
     for (const e of exposures) {
       if (e.digest) push(this.#byDigest, e.digest, e);
       if (e.repository) push(this.#byRepo, e.repository, e);
+      this.#keys.set(e, exposureKey(e));
     }
   }
 
@@ -134,19 +140,29 @@ export class FleetIndex {
   }
 
   match(advisory: Advisory): Finding[] {
-    if (advisory.withdrawn) return [];
-    const out: Finding[] = [];
+    return this.matchWithKeys(advisory).findings;
+  }
+
+  matchWithKeys(advisory: Advisory): FleetMatch {
+    if (advisory.withdrawn) return { findings: [], keys: [] };
+    const hits: Array<{ key: string; finding: Finding }> = [];
+    const add = (
+      e: Exposure,
+      via: Finding['via'],
+      certainty: Finding['certainty'],
+      component?: Finding['component'],
+    ) => {
+      const key = `${this.#keys.get(e) ?? exposureKey(e)}|${via}|${component?.purl ?? component?.name ?? ''}`;
+      hits.push({ key, finding: component ? { ...e, via, component, certainty } : { ...e, via, certainty } });
+    };
     for (const ind of advisory.indicators) {
       if (ind.kind === 'image-digest') {
-        for (const e of this.#byDigest.get(ind.digest) ?? [])
-          out.push({ ...e, via: 'image-digest', certainty: 'affected' });
+        for (const e of this.#byDigest.get(ind.digest) ?? []) add(e, 'image-digest', 'affected');
       } else if (ind.kind === 'image-repository') {
-        for (const e of this.#byRepo.get(ind.repository) ?? [])
-          out.push({ ...e, via: 'image-repository', certainty: 'affected' });
+        for (const e of this.#byRepo.get(ind.repository) ?? []) add(e, 'image-repository', 'affected');
       } else if (ind.kind === 'image-tag') {
-        for (const e of this.#byRepo.get(ind.repository) ?? []) {
-          if (e.tag === ind.tag) out.push({ ...e, via: 'image-tag', certainty: 'affected' });
-        }
+        for (const e of this.#byRepo.get(ind.repository) ?? [])
+          if (e.tag === ind.tag) add(e, 'image-tag', 'affected');
       }
     }
     for (const m of this.components.match(advisory)) {
@@ -155,11 +171,23 @@ export class FleetIndex {
         ...(m.component.purl ? { purl: m.component.purl } : {}),
         ...(m.component.version ? { version: m.component.version } : {}),
       };
-      for (const e of this.#byDigest.get(m.sbom) ?? [])
-        out.push({ ...e, via: m.via, component, certainty: m.certainty });
+      for (const e of this.#byDigest.get(m.sbom) ?? []) add(e, m.via, m.certainty, component);
     }
-    return dedupeFindings(out);
+    // Sorted by key so equal match sets list (and fingerprint) identically; one finding per key.
+    hits.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const findings: Finding[] = [];
+    const keys: string[] = [];
+    for (const h of hits) {
+      if (keys.length && keys[keys.length - 1] === h.key) continue;
+      keys.push(h.key);
+      findings.push(h.finding);
+    }
+    return { findings, keys };
   }
+}
+
+function exposureKey(e: Exposure): string {
+  return `${e.cluster}|${e.namespace}|${e.workload}|${e.digest ?? e.image}|${e.state}`;
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
@@ -179,10 +207,4 @@ export function findingKey(f: Finding): string {
     f.via,
     f.component?.purl ?? f.component?.name ?? '',
   ].join('|');
-}
-
-function dedupeFindings(list: Finding[]): Finding[] {
-  const byKey = new Map<string, Finding>();
-  for (const f of list) if (!byKey.has(findingKey(f))) byKey.set(findingKey(f), f);
-  return [...byKey.values()].sort((a, b) => (findingKey(a) < findingKey(b) ? -1 : 1));
 }

@@ -11,12 +11,26 @@ export type VersionOrder = { readonly name: string; compare(a: string, b: string
 export const SEMVER: VersionOrder = {
   name: 'semver',
   compare(a, b) {
-    const x = semver.parse(stripV(a));
-    const y = semver.parse(stripV(b));
+    const x = parseSemver(a);
+    const y = parseSemver(b);
     if (!x || !y) return undefined;
     return x.compare(y);
   },
 };
+
+/** Parsed versions are memoised (bounded): matching compares the same few versions many times. */
+const semverCache = new Map<string, semver.SemVer | null>();
+const CACHE_LIMIT = 100_000;
+
+function parseSemver(v: string): semver.SemVer | null {
+  let p = semverCache.get(v);
+  if (p === undefined) {
+    p = semver.parse(stripV(v));
+    if (semverCache.size >= CACHE_LIMIT) semverCache.clear();
+    semverCache.set(v, p);
+  }
+  return p;
+}
 
 function stripV(v: string): string {
   return v.startsWith('v') ? v.slice(1) : v;
@@ -26,10 +40,21 @@ function stripV(v: string): string {
 export const PEP440: VersionOrder = {
   name: 'pep440',
   compare(a, b) {
-    if (!pep440.valid(a) || !pep440.valid(b)) return undefined;
+    if (!pep440Valid(a) || !pep440Valid(b)) return undefined;
     return pep440.compare(a, b);
   },
 };
+
+const pep440Cache = new Map<string, boolean>();
+function pep440Valid(v: string): boolean {
+  let ok = pep440Cache.get(v);
+  if (ok === undefined) {
+    ok = pep440.valid(v) !== null;
+    if (pep440Cache.size >= CACHE_LIMIT) pep440Cache.clear();
+    pep440Cache.set(v, ok);
+  }
+  return ok;
+}
 
 /** dpkg ordering (Debian, Ubuntu): `[epoch:]upstream[-revision]`, `~` sorts before everything, even the end. */
 export const DPKG: VersionOrder = {

@@ -1,5 +1,5 @@
 import type { AdvisoriesConfig } from '../../adapters/feeds/config.ts';
-import { exposureCounts, matchFingerprint } from '../../domain/advisories/changes.ts';
+import { exposureCounts, fingerprintKeys } from '../../domain/advisories/changes.ts';
 import { ComponentIndex, type Finding, FleetIndex } from '../../domain/advisories/match.ts';
 import type { Advisory } from '../../domain/advisories/model.ts';
 import type { SbomSource } from '../../domain/advisories/ports.ts';
@@ -84,15 +84,16 @@ export class AdvisoryMatcher {
     const { store, config, log } = this.#ports;
     const { index, rebuilt, sboms } = await this.fleetIndex(now);
     const advisories = await store.advisories(enabledFeeds(config));
-    const matched: Array<{ advisory: Advisory; findings: Finding[] }> = [];
+    const matched: Array<{ advisory: Advisory; findings: Finding[]; fingerprint: string }> = [];
     const summaries: MatchSummary[] = [];
     let findingsTotal = 0;
     for (const advisory of advisories) {
-      const findings = index.match(advisory);
-      matched.push({ advisory, findings });
+      const { findings, keys } = index.matchWithKeys(advisory);
+      const fingerprint = fingerprintKeys(advisory.id, keys);
+      matched.push({ advisory, findings, fingerprint });
       if (findings.length === 0) continue;
       findingsTotal += findings.length;
-      summaries.push(summarise(advisory.id, findings, now));
+      summaries.push(summarise(advisory.id, findings, fingerprint, now));
     }
     await store.saveMatches(summaries);
     const outcome: RematchOutcome = {
@@ -111,11 +112,16 @@ export class AdvisoryMatcher {
   }
 }
 
-export function summarise(id: string, findings: readonly Finding[], now: Date): MatchSummary {
+export function summarise(
+  id: string,
+  findings: readonly Finding[],
+  fingerprint: string,
+  now: Date,
+): MatchSummary {
   const counts = exposureCounts(findings);
   return {
     id,
-    fingerprint: matchFingerprint(id, findings),
+    fingerprint,
     ...counts,
     total: findings.length,
     findings: findings.slice(0, MAX_STORED_FINDINGS),

@@ -23,17 +23,17 @@ export type NotifyOutcome = { posted: number; updated: number; unchanged: number
  */
 export async function reconcileNotifications(
   subs: readonly Subscription[],
-  matched: ReadonlyArray<{ advisory: Advisory; findings: readonly Finding[] }>,
+  matched: ReadonlyArray<{ advisory: Advisory; findings: readonly Finding[]; fingerprint?: string }>,
   ports: NotifyPorts,
 ): Promise<NotifyOutcome> {
   const out: NotifyOutcome = { posted: 0, updated: 0, unchanged: 0, skipped: 0 };
   for (const sub of subs) {
     const records = await ports.notes.all(sub.channel);
-    for (const { advisory, findings } of matched) {
+    for (const { advisory, findings, fingerprint: known } of matched) {
       if (sub.feeds !== 'all' && !sub.feeds.includes(advisory.source)) continue;
       const rec = records.get(advisory.id);
       if (!rec && findings.length === 0) continue;
-      const fingerprint = matchFingerprint(advisory.id, findings);
+      const fingerprint = known ?? matchFingerprint(advisory.id, findings);
       if (rec?.state === 'posted' && rec.fingerprint === fingerprint) {
         out.unchanged++;
         continue;
