@@ -15,6 +15,7 @@ import { type RedisServer, startRedisServer } from '../src/testing/redis-server.
 import { sendBlockActions, sendSlashCommand } from '../src/testing/slack-requests.ts';
 import { startCommandWorker } from '../src/worker.ts';
 import { commandPorts, slackClient, startCollector } from '../src/worker-process.ts';
+import { demoAdvisoriesConfig, startDemoAdvisories } from './advisories.ts';
 import { AGENT_ODD, COMPROMISED, demoFleet, devRollout } from './fleet.ts';
 import { type ConsoleButton, renderBlocks } from './render-blocks.ts';
 
@@ -89,6 +90,7 @@ export async function runDemo(argv: string[]): Promise<number> {
     access: { allowedChannels: [CHANNEL] },
     worker: { concurrency: 4, attempts: 3, backoffMs: 200 },
     log: { level: 'info' },
+    advisories: await demoAdvisoriesConfig(dir),
   });
   const log = createLogger('info', 'demo', pino.destination({ dest: logFile, sync: false }));
   const c = buildContainer(config, 'demo', log);
@@ -98,6 +100,7 @@ export async function runDemo(argv: string[]): Promise<number> {
   const notifier = new SlackNotifier(slackClient(c), c.redis, config.redis.prefix, log);
   const worker = startCommandWorker(c, { notifier, ports: commandPorts(c) });
   cleanups.push(worker.close);
+  cleanups.push(await startDemoAdvisories(c));
   const collector = startCollector(c);
   cleanups.push(collector.stop);
   await collector.ready;
@@ -121,6 +124,7 @@ export async function runDemo(argv: string[]): Promise<number> {
   say('  /scope image registry.example.com/vendor/agent:5.2');
   say(`  /scope digest ${AGENT_ODD.slice(0, 19)}`);
   say('  /scope where dev-1/payments/api');
+  say('  /scope watch all     /scope advisories  (a vendor IOC list names the compromised digest)');
   say('  /scope status        /scope help        (press N for a button, quit to stop)');
   say('');
 

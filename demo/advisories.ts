@@ -1,0 +1,27 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Container } from '../src/container.ts';
+import { slackClient, startAdvisories } from '../src/worker-process.ts';
+import { COMPROMISED } from './fleet.ts';
+
+/** The demo's advisory feed: a vendor IOC list naming the story's compromised digest (CSV, as documented). */
+export async function demoAdvisoriesConfig(dir: string) {
+  const path = join(dir, 'vendor-iocs.csv');
+  await writeFile(
+    path,
+    [
+      'id,type,value,title,severity,reference',
+      `IOC-2026-0042,image-digest,${COMPROMISED},Compromised payments-api base image,critical,https://vendor.example/advisory/42`,
+    ].join('\n'),
+  );
+  return {
+    feeds: [{ name: 'vendor-iocs', kind: 'ioc' as const, path, intervalSeconds: 60 }],
+    rematchSeconds: 5,
+  };
+}
+
+/** Starts feed polling and re-matching; `/scope watch all` then posts the advisory within a few seconds. */
+export async function startDemoAdvisories(c: Container): Promise<() => Promise<void>> {
+  const running = await startAdvisories(c, slackClient(c));
+  return running.stop;
+}
