@@ -3,7 +3,7 @@ import type { Finding } from '../../domain/advisories/match.ts';
 import type { Advisory } from '../../domain/advisories/model.ts';
 import { environmentRank } from '../../domain/inventory/inventory.ts';
 import { type Block, type Button, bold, code, join, lit, type Message, md, type Text } from '../message.ts';
-import { when } from '../time.ts';
+import { utc, when } from '../time.ts';
 
 /** Workload lines shown in a notification before "and N more". */
 export const ALERT_LINE_LIMIT = 20;
@@ -89,7 +89,7 @@ export function advisoryHeadline(a: Advisory): Text {
     .slice(0, 3)
     .map((url, i): Text => [{ t: 'link', text: i === 0 ? 'reference' : `ref ${i + 1}`, url }]);
   const aliases = a.aliases.length ? md` · aka ${a.aliases.slice(0, 3).join(', ')}` : lit('');
-  return md`${SEVERITY_ICON[a.severity] ?? ''} ${bold(a.id)} (${a.severity}) — ${a.title}\nfeed ${code(a.source)}${aliases}${refs.length ? md` · ${join(refs, ' · ')}` : lit('')}`;
+  return md`${lit(SEVERITY_ICON[a.severity] ?? '')} ${bold(a.id)} (${a.severity}) — ${a.title}\nfeed ${code(a.source)}${aliases}${refs.length ? md` · ${join(refs, ' · ')}` : lit('')}`;
 }
 
 /** The channel notification for one advisory and its current match set. */
@@ -114,7 +114,7 @@ export function presentAdvisoryAlert(a: Advisory, findings: readonly Finding[], 
   if (buttons.length) blocks.push({ kind: 'actions', buttons });
   blocks.push({
     kind: 'context',
-    text: md`Matched ${when(now.toISOString(), now)} · past exposure = ran within the inventory look-back window · updated in place when matches change`,
+    text: md`Matched ${utc(now.toISOString())} · past exposure = ran within the inventory look-back window · updated in place when matches change`,
   });
   return {
     summary: findings.length
