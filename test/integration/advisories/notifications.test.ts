@@ -10,7 +10,7 @@ import type { AdvisoryJobData } from '../../../src/jobs/advisories/queue.ts';
 import { type FakeKube, startFakeKube, writeMultiKubeconfig } from '../../../src/testing/fake-kube.ts';
 import { fakeDigest, makeDeploymentChain, makeNamespace } from '../../../src/testing/kube-fixtures.ts';
 import { sendSlashCommand } from '../../../src/testing/slack-requests.ts';
-import { advisoryPorts, slackClient, startAdvisories } from '../../../src/worker-process.ts';
+import { advisoryPorts, commandPorts, slackClient, startAdvisories } from '../../../src/worker-process.ts';
 import { type ScopeHarness, SIGNING_SECRET, startScope } from '../../support/scope-harness.ts';
 
 const INCIDENT = 'C0INCIDENT';
@@ -240,6 +240,10 @@ describe('advisory notifications end to end', { timeout: 90_000 }, () => {
       trigger_id: 't-adv',
       response_url: h.slack.responseUrl(),
     });
+    const status = await commandPorts(h.container).status();
+    expect(status.schedulers?.map((x) => x.id).sort()).toEqual(['advisory-rematch', 'feed-vendor-iocs']);
+    expect(status.feeds).toEqual([expect.objectContaining({ feed: 'vendor-iocs', records: 1, failures: 0 })]);
+    expect(status.queues.map((q) => q.name)).toContain('scope-advisories');
     const shown = await h.slack.waitFor(() =>
       h.slack.messages(INCIDENT).find((m) => m.text.startsWith('Advisory IOC-2026-0042:')),
     );
