@@ -6,7 +6,7 @@ export function matchFingerprint(advisoryId: string, findings: readonly Finding[
   return fingerprintKeys(advisoryId, findings.map(findingKey).sort());
 }
 
-/** The same fingerprint from finding keys already sorted (FleetIndex.matchWithKeys gives them). */
+/** The same fingerprint from finding keys already sorted. */
 export function fingerprintKeys(advisoryId: string, sortedKeys: readonly string[]): string {
   return createHash('sha256')
     .update(advisoryId)

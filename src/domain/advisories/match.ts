@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Advisory, AffectedPackage } from './model.ts';
 import { identityKey } from './purl.ts';
 import { isAffected, type Verdict } from './ranges.ts';
@@ -112,15 +113,125 @@ export type Finding = Exposure & {
   certainty: 'affected' | 'unknown';
 };
 
-/** Findings of one advisory, sorted, with their keys (same order) for fingerprints and change notes. */
-export type FleetMatch = { findings: Finding[]; keys: string[] };
+type FindingComponent = NonNullable<Finding['component']>;
+
+/** One image an advisory reaches (by digest indicator or an SBOM component), before expansion to workloads. */
+type ImageHit = {
+  key: string;
+  digest: string;
+  via: Finding['via'];
+  certainty: Finding['certainty'];
+  component?: FindingComponent;
+};
+
+/** What the index keeps per digest: its exposures, their keys, and a signature of the set. */
+type DigestEntry = {
+  exposures: Exposure[];
+  keys: string[];
+  signature: string;
+  current: string[];
+  past: string[];
+};
+
+/**
+ * The match of one advisory, kept at image level: cheap to fingerprint and count whatever the fleet size;
+ * expanded to per-workload findings only when a message or a summary needs them.
+ */
+export class FleetMatch {
+  readonly #hits: readonly ImageHit[];
+  readonly #direct: ReadonlyArray<{ key: string; finding: Finding }>;
+  readonly #digests: ReadonlyMap<string, DigestEntry>;
+
+  constructor(
+    hits: ImageHit[],
+    direct: Array<{ key: string; finding: Finding }>,
+    digests: ReadonlyMap<string, DigestEntry>,
+  ) {
+    this.#hits = hits;
+    this.#direct = direct;
+    this.#digests = digests;
+  }
+
+  get empty(): boolean {
+    return this.total === 0;
+  }
+
+  /** Number of findings (workload × image × route) the match expands to. */
+  get total(): number {
+    let n = this.#direct.length;
+    for (const h of this.#hits) n += this.#digests.get(h.digest)?.exposures.length ?? 0;
+    return n;
+  }
+
+  /** Changes exactly when the expanded findings would change (same hits, same exposures of those images). */
+  fingerprint(advisoryId: string): string {
+    const h = createHash('sha256').update(advisoryId);
+    for (const x of this.#hits)
+      h.update('\n')
+        .update(x.key)
+        .update('#')
+        .update(this.#digests.get(x.digest)?.signature ?? '');
+    for (const d of this.#direct) h.update('\n').update(d.key);
+    return h.digest('hex').slice(0, 32);
+  }
+
+  /** Distinct workloads running / that ran a matching image (a workload running it now is not also past). */
+  counts(): { current: number; past: number } {
+    const cur = new Set<string>();
+    const past = new Set<string>();
+    for (const h of this.#hits) {
+      const e = this.#digests.get(h.digest);
+      if (!e) continue;
+      for (const w of e.current) cur.add(w);
+      for (const w of e.past) past.add(w);
+    }
+    for (const d of this.#direct) (d.finding.state === 'current' ? cur : past).add(workloadId(d.finding));
+    for (const w of cur) past.delete(w);
+    return { current: cur.size, past: past.size };
+  }
+
+  /** The findings, sorted by key (at most `limit`, taken in that order). */
+  findings(limit = Number.POSITIVE_INFINITY): Finding[] {
+    return this.withKeys(limit).findings;
+  }
+
+  withKeys(limit = Number.POSITIVE_INFINITY): { findings: Finding[]; keys: string[] } {
+    const all: Array<{ key: string; finding: Finding }> = [];
+    const partial = limit < this.total;
+    // A partial list (stored summaries) is taken in hit order, each image's exposures in key order: deterministic
+    // without expanding and sorting everything. The full list is sorted by key.
+    for (const d of this.#direct) {
+      if (partial && all.length >= limit) break;
+      all.push(d);
+    }
+    for (const h of this.#hits) {
+      const e = this.#digests.get(h.digest);
+      if (!e) continue;
+      const suffix = `|${h.via}|${h.component?.purl ?? h.component?.name ?? ''}`;
+      for (let i = 0; i < e.exposures.length; i++) {
+        if (partial && all.length >= limit) break;
+        const x = e.exposures[i] as Exposure;
+        all.push({
+          key: `${e.keys[i]}${suffix}`,
+          finding: h.component
+            ? { ...x, via: h.via, component: h.component, certainty: h.certainty }
+            : { ...x, via: h.via, certainty: h.certainty },
+        });
+      }
+    }
+    if (!partial) all.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+    return { findings: all.map((x) => x.finding), keys: all.map((x) => x.key) };
+  }
+}
+
+function workloadId(e: Exposure): string {
+  return `${e.cluster}|${e.namespace}|${e.workload}`;
+}
 
 /** The fleet (exposures) plus the SBOMs of its images, indexed for matching one advisory quickly. */
 export class FleetIndex {
-  readonly #byDigest = new Map<string, Exposure[]>();
+  readonly #byDigest = new Map<string, DigestEntry>();
   readonly #byRepo = new Map<string, Exposure[]>();
-  /** Exposure part of every finding key, computed once per exposure. */
-  readonly #keys = new Map<Exposure, string>();
   readonly components: ComponentIndex;
   readonly exposures: readonly Exposure[];
 
@@ -128,9 +239,23 @@ export class FleetIndex {
     this.exposures = exposures;
     this.components = components;
     for (const e of exposures) {
-      if (e.digest) push(this.#byDigest, e.digest, e);
+      if (e.digest) {
+        let d = this.#byDigest.get(e.digest);
+        if (!d) {
+          d = { exposures: [], keys: [], signature: '', current: [], past: [] };
+          this.#byDigest.set(e.digest, d);
+        }
+        d.exposures.push(e);
+        d.keys.push(exposureKey(e));
+        (e.state === 'current' ? d.current : d.past).push(workloadId(e));
+      }
       if (e.repository) push(this.#byRepo, e.repository, e);
-      this.#keys.set(e, exposureKey(e));
+    }
+    for (const d of this.#byDigest.values()) {
+      const order = d.keys.map((k, n) => [k, n] as const).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
+      d.exposures = order.map(([, n]) => d.exposures[n] as Exposure);
+      d.keys = order.map(([k]) => k);
+      d.signature = createHash('sha256').update(d.keys.join('\n')).digest('hex').slice(0, 16);
     }
   }
 
@@ -140,49 +265,43 @@ export class FleetIndex {
   }
 
   match(advisory: Advisory): Finding[] {
-    return this.matchWithKeys(advisory).findings;
+    return this.matchAdvisory(advisory).findings();
   }
 
-  matchWithKeys(advisory: Advisory): FleetMatch {
-    if (advisory.withdrawn) return { findings: [], keys: [] };
-    const hits: Array<{ key: string; finding: Finding }> = [];
-    const add = (
-      e: Exposure,
-      via: Finding['via'],
-      certainty: Finding['certainty'],
-      component?: Finding['component'],
-    ) => {
-      const key = `${this.#keys.get(e) ?? exposureKey(e)}|${via}|${component?.purl ?? component?.name ?? ''}`;
-      hits.push({ key, finding: component ? { ...e, via, component, certainty } : { ...e, via, certainty } });
-    };
+  matchAdvisory(advisory: Advisory): FleetMatch {
+    if (advisory.withdrawn) return new FleetMatch([], [], this.#byDigest);
+    const hits = new Map<string, ImageHit>();
+    const direct = new Map<string, Finding>();
     for (const ind of advisory.indicators) {
       if (ind.kind === 'image-digest') {
-        for (const e of this.#byDigest.get(ind.digest) ?? []) add(e, 'image-digest', 'affected');
-      } else if (ind.kind === 'image-repository') {
-        for (const e of this.#byRepo.get(ind.repository) ?? []) add(e, 'image-repository', 'affected');
-      } else if (ind.kind === 'image-tag') {
-        for (const e of this.#byRepo.get(ind.repository) ?? [])
-          if (e.tag === ind.tag) add(e, 'image-tag', 'affected');
+        if (this.#byDigest.has(ind.digest)) {
+          const key = `${ind.digest}|image-digest|`;
+          hits.set(key, { key, digest: ind.digest, via: 'image-digest', certainty: 'affected' });
+        }
+      } else if (ind.kind === 'image-repository' || ind.kind === 'image-tag') {
+        for (const e of this.#byRepo.get(ind.repository) ?? []) {
+          if (ind.kind === 'image-tag' && e.tag !== ind.tag) continue;
+          const key = `${exposureKey(e)}|${ind.kind}|`;
+          if (!direct.has(key)) direct.set(key, { ...e, via: ind.kind, certainty: 'affected' });
+        }
       }
     }
     for (const m of this.components.match(advisory)) {
-      const component = {
+      if (!this.#byDigest.has(m.sbom)) continue;
+      const component: FindingComponent = {
         name: m.component.name,
         ...(m.component.purl ? { purl: m.component.purl } : {}),
         ...(m.component.version ? { version: m.component.version } : {}),
       };
-      for (const e of this.#byDigest.get(m.sbom) ?? []) add(e, m.via, m.certainty, component);
+      const key = `${m.sbom}|${m.via}|${component.purl ?? component.name}`;
+      if (!hits.has(key))
+        hits.set(key, { key, digest: m.sbom, via: m.via, certainty: m.certainty, component });
     }
-    // Sorted by key so equal match sets list (and fingerprint) identically; one finding per key.
-    hits.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    const findings: Finding[] = [];
-    const keys: string[] = [];
-    for (const h of hits) {
-      if (keys.length && keys[keys.length - 1] === h.key) continue;
-      keys.push(h.key);
-      findings.push(h.finding);
-    }
-    return { findings, keys };
+    const sortedHits = [...hits.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const sortedDirect = [...direct.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([key, finding]) => ({ key, finding }));
+    return new FleetMatch(sortedHits, sortedDirect, this.#byDigest);
   }
 }
 

@@ -1,7 +1,5 @@
 import type { AdvisoriesConfig } from '../../adapters/feeds/config.ts';
-import { exposureCounts, fingerprintKeys } from '../../domain/advisories/changes.ts';
-import { ComponentIndex, type Finding, FleetIndex } from '../../domain/advisories/match.ts';
-import type { Advisory } from '../../domain/advisories/model.ts';
+import { ComponentIndex, FleetIndex, type FleetMatch } from '../../domain/advisories/match.ts';
 import type { SbomSource } from '../../domain/advisories/ports.ts';
 import type { Logger } from '../../log.ts';
 import {
@@ -11,7 +9,12 @@ import {
 } from '../../store/advisories/advisory-store.ts';
 import type { InventoryReader } from '../inventory-queries.ts';
 import { imageSetFingerprint, loadExposures } from './fleet.ts';
-import { type NotifyOutcome, type NotifyPorts, reconcileNotifications } from './notify.ts';
+import {
+  type MatchedAdvisory,
+  type NotifyOutcome,
+  type NotifyPorts,
+  reconcileNotifications,
+} from './notify.ts';
 
 /** What advisory jobs and commands need; built by the worker process, the CLI and tests. */
 export type AdvisoryPorts = {
@@ -84,16 +87,17 @@ export class AdvisoryMatcher {
     const { store, config, log } = this.#ports;
     const { index, rebuilt, sboms } = await this.fleetIndex(now);
     const advisories = await store.advisories(enabledFeeds(config));
-    const matched: Array<{ advisory: Advisory; findings: Finding[]; fingerprint: string }> = [];
+    const matched: MatchedAdvisory[] = [];
     const summaries: MatchSummary[] = [];
     let findingsTotal = 0;
     for (const advisory of advisories) {
-      const { findings, keys } = index.matchWithKeys(advisory);
-      const fingerprint = fingerprintKeys(advisory.id, keys);
-      matched.push({ advisory, findings, fingerprint });
-      if (findings.length === 0) continue;
-      findingsTotal += findings.length;
-      summaries.push(summarise(advisory.id, findings, fingerprint, now));
+      const m = index.matchAdvisory(advisory);
+      const total = m.total;
+      const fingerprint = m.fingerprint(advisory.id);
+      matched.push({ advisory, fingerprint, total, findings: () => m.findings() });
+      if (total === 0) continue;
+      findingsTotal += total;
+      summaries.push(summarise(advisory.id, m, fingerprint, now));
     }
     await store.saveMatches(summaries);
     const outcome: RematchOutcome = {
@@ -112,19 +116,13 @@ export class AdvisoryMatcher {
   }
 }
 
-export function summarise(
-  id: string,
-  findings: readonly Finding[],
-  fingerprint: string,
-  now: Date,
-): MatchSummary {
-  const counts = exposureCounts(findings);
+export function summarise(id: string, m: FleetMatch, fingerprint: string, now: Date): MatchSummary {
   return {
     id,
     fingerprint,
-    ...counts,
-    total: findings.length,
-    findings: findings.slice(0, MAX_STORED_FINDINGS),
+    ...m.counts(),
+    total: m.total,
+    findings: m.findings(MAX_STORED_FINDINGS),
     matchedAt: now.toISOString(),
   };
 }

@@ -1,4 +1,4 @@
-import { diffMatches, matchFingerprint } from '../../domain/advisories/changes.ts';
+import { diffMatches } from '../../domain/advisories/changes.ts';
 import { type Finding, findingKey } from '../../domain/advisories/match.ts';
 import type { Advisory } from '../../domain/advisories/model.ts';
 import type { AdvisoryPoster } from '../../domain/advisories/ports.ts';
@@ -12,6 +12,14 @@ const CLAIM_MS = 60_000;
 export type NotifyPorts = { poster: AdvisoryPoster; notes: NotificationStore; log: Logger; now?: () => Date };
 export type NotifyOutcome = { posted: number; updated: number; unchanged: number; skipped: number };
 
+/** One advisory's match as notifications need it: the fingerprint and count now, the findings on demand. */
+export type MatchedAdvisory = {
+  advisory: Advisory;
+  fingerprint: string;
+  total: number;
+  findings: () => readonly Finding[];
+};
+
 /**
  * Brings every subscribed channel's notifications in line with the current matches: one message per
  * advisory that matches, posted once, updated in place (plus a threaded note) when its match set changes.
@@ -23,22 +31,21 @@ export type NotifyOutcome = { posted: number; updated: number; unchanged: number
  */
 export async function reconcileNotifications(
   subs: readonly Subscription[],
-  matched: ReadonlyArray<{ advisory: Advisory; findings: readonly Finding[]; fingerprint?: string }>,
+  matched: readonly MatchedAdvisory[],
   ports: NotifyPorts,
 ): Promise<NotifyOutcome> {
   const out: NotifyOutcome = { posted: 0, updated: 0, unchanged: 0, skipped: 0 };
   for (const sub of subs) {
     const records = await ports.notes.all(sub.channel);
-    for (const { advisory, findings, fingerprint: known } of matched) {
+    for (const { advisory, fingerprint, total, findings } of matched) {
       if (sub.feeds !== 'all' && !sub.feeds.includes(advisory.source)) continue;
       const rec = records.get(advisory.id);
-      if (!rec && findings.length === 0) continue;
-      const fingerprint = known ?? matchFingerprint(advisory.id, findings);
+      if (!rec && total === 0) continue;
       if (rec?.state === 'posted' && rec.fingerprint === fingerprint) {
         out.unchanged++;
         continue;
       }
-      const r = await reconcileOne(sub.channel, advisory, findings, fingerprint, ports);
+      const r = await reconcileOne(sub.channel, advisory, findings(), fingerprint, ports);
       out[r]++;
     }
   }

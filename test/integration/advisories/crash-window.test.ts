@@ -77,6 +77,7 @@ describe('notification crash window (Slack accepted the post, the ts was not rec
   afterAll(async () => {
     await redis.quit();
   });
+  const matched = { advisory, fingerprint: 'fp-1', total: 1, findings: () => [finding] };
   const sub = [{ channel: 'C0INC', feeds: 'all' as const, at: '2026-12-01T00:00:00Z' }];
   const log = createLogger('silent', 'test');
 
@@ -84,12 +85,10 @@ describe('notification crash window (Slack accepted the post, the ts was not rec
     const notes = new NotificationStore(redis, testRedis().prefix);
     const s = poster();
     s.crash(true);
-    await expect(
-      reconcileNotifications(sub, [{ advisory, findings: [finding] }], { poster: s.p, notes, log }),
-    ).rejects.toThrow(/died/);
+    await expect(reconcileNotifications(sub, [matched], { poster: s.p, notes, log })).rejects.toThrow(/died/);
     expect((await notes.get('C0INC', advisory.id))?.state).toBe('posting');
     s.crash(false);
-    await reconcileNotifications(sub, [{ advisory, findings: [finding] }], { poster: s.p, notes, log });
+    await reconcileNotifications(sub, [matched], { poster: s.p, notes, log });
     expect(s.calls).toEqual(['post C0INC:MAL-2025-7', 'update 1000.0001']);
     expect(await notes.get('C0INC', advisory.id)).toMatchObject({ state: 'posted', ts: '1000.0001' });
   });
@@ -99,11 +98,9 @@ describe('notification crash window (Slack accepted the post, the ts was not rec
     const s = poster();
     s.crash(true);
     s.history(false);
-    await expect(
-      reconcileNotifications(sub, [{ advisory, findings: [finding] }], { poster: s.p, notes, log }),
-    ).rejects.toThrow();
+    await expect(reconcileNotifications(sub, [matched], { poster: s.p, notes, log })).rejects.toThrow();
     s.crash(false);
-    await reconcileNotifications(sub, [{ advisory, findings: [finding] }], { poster: s.p, notes, log });
+    await reconcileNotifications(sub, [matched], { poster: s.p, notes, log });
     expect(s.calls.filter((c) => c.startsWith('post'))).toHaveLength(2);
   });
 
@@ -113,7 +110,7 @@ describe('notification crash window (Slack accepted the post, the ts was not rec
     const s = poster();
     const held = await notes.claim('C0INC', advisory.id, 10_000);
     expect(held).toBeDefined();
-    const r = await reconcileNotifications(sub, [{ advisory, findings: [finding] }], {
+    const r = await reconcileNotifications(sub, [matched], {
       poster: s.p,
       notes,
       log,
@@ -121,7 +118,7 @@ describe('notification crash window (Slack accepted the post, the ts was not rec
     expect(r.skipped).toBe(1);
     expect(s.calls).toEqual([]);
     await notes.release('C0INC', advisory.id, held as string);
-    await reconcileNotifications(sub, [{ advisory, findings: [finding] }], { poster: s.p, notes, log });
+    await reconcileNotifications(sub, [matched], { poster: s.p, notes, log });
     expect(s.calls).toEqual(['post C0INC:MAL-2025-7']);
   });
 });
