@@ -368,7 +368,7 @@ async function startSlash(fleet: FleetReady, redisUrl: string): Promise<SlashDri
   const c = buildContainer(config, 'bot', log);
   cleanups.push(() => c.close());
   const bot = await startBot(c, { port: 0, host: '127.0.0.1' });
-  const notifier = new SlackNotifier(slackClient(c), c.redis, config.redis.prefix, c.log);
+  const notifier = new SlackNotifier(slackClient(c), c.redis, config.redis.prefix, c.log, config.slack);
   const worker = startCommandWorker(c, { notifier, ports: commandPorts(c) });
   let closed = false;
   const close = async () => {

@@ -97,7 +97,7 @@ export async function runDemo(argv: string[]): Promise<number> {
   cleanups.push(() => c.close());
   const bot = await startBot(c, { port: 0, host: '127.0.0.1' });
   cleanups.push(bot.stop);
-  const notifier = new SlackNotifier(slackClient(c), c.redis, config.redis.prefix, log);
+  const notifier = new SlackNotifier(slackClient(c), c.redis, config.redis.prefix, log, config.slack);
   const worker = startCommandWorker(c, { notifier, ports: commandPorts(c) });
   cleanups.push(worker.close);
   cleanups.push(await startDemoAdvisories(c));

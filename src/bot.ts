@@ -1,11 +1,14 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { App, type Logger as BoltLogger, HTTPReceiver, LogLevel, SocketModeReceiver } from '@slack/bolt';
+import { App, type Logger as BoltLogger, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
+import { slackLogger } from './adapters/slack/logger.ts';
 import { requireSlackCredentials } from './config.ts';
 import type { Container } from './container.ts';
 import { ScopeError } from './errors.ts';
 import { registerHandlers } from './handlers/index.ts';
+import { RefusalRecorder } from './handlers/refusals.ts';
+import { guardSlackRequests, unhandledRequestAuditor } from './handlers/request-guard.ts';
 import type { Logger } from './log.ts';
 
 /** A running bot: the Bolt app, the port its HTTP receiver listens on (HTTP mode), and a graceful stop. */
@@ -13,19 +16,7 @@ export type RunningBot = { app: App; port?: number; stop: () => Promise<void> };
 
 /** Adapts our pino logger to Bolt's logger interface so Bolt's own logs are structured and redacted too. */
 export function boltLogger(log: Logger): BoltLogger {
-  const child = log.child({ component: 'bolt' });
-  let level = LogLevel.INFO;
-  return {
-    debug: (...m: unknown[]) => child.debug(m.map(String).join(' ')),
-    info: (...m: unknown[]) => child.info(m.map(String).join(' ')),
-    warn: (...m: unknown[]) => child.warn(m.map(String).join(' ')),
-    error: (...m: unknown[]) => child.error(m.map(String).join(' ')),
-    setLevel: (l: LogLevel) => {
-      level = l;
-    },
-    getLevel: () => level,
-    setName: () => {},
-  };
+  return slackLogger(log, 'bolt');
 }
 
 /**
@@ -39,6 +30,7 @@ async function identifyBot(
 ): Promise<{ botId?: string; botUserId?: string }> {
   const client = new WebClient(token, {
     ...clientOptions,
+    logger: slackLogger(log, 'slack-web-api'),
     retryConfig: { retries: 2, factor: 2, minTimeout: 200, maxTimeout: 2000 },
     timeout: 5000,
   });
@@ -84,19 +76,27 @@ export async function startBot(
     tokenVerificationEnabled: false,
     ...identity,
   };
+  const refusals = new RefusalRecorder(c.audit, log);
   let receiver: HTTPReceiver | SocketModeReceiver;
   if (config.slack.mode === 'socket') {
     receiver = new SocketModeReceiver({ appToken: config.slack.appToken as string, logger });
   } else {
+    const endpoints = ['/slack/events', '/slack/commands', '/slack/actions'];
     receiver = new HTTPReceiver({
       signingSecret: config.slack.signingSecret as string,
       logger,
-      endpoints: ['/slack/events', '/slack/commands', '/slack/actions'],
+      endpoints,
       processBeforeResponse: false,
       unhandledRequestTimeoutMillis: 2800,
+      unhandledRequestHandler: unhandledRequestAuditor(refusals),
       customRoutes: [
         { path: '/healthz', method: ['GET'], handler: (_req, res) => res.writeHead(200).end('ok\n') },
       ],
+    });
+    guardSlackRequests(receiver, {
+      signingSecret: config.slack.signingSecret as string,
+      endpoints,
+      refusals,
     });
   }
   const app = new App({ ...common, receiver });
@@ -106,11 +106,14 @@ export async function startBot(
   registerHandlers(app, {
     config,
     queue: c.commandQueue,
+    queueConnection: c.commandConnection,
+    refusals,
     audit: c.audit,
     metrics: c.metrics,
     log,
   });
   let port: number | undefined;
+  let stopped = false;
   if (receiver instanceof HTTPReceiver) {
     const server = (await receiver.start({
       port: opts.port ?? config.slack.port,
@@ -126,6 +129,9 @@ export async function startBot(
     app,
     ...(port !== undefined ? { port } : {}),
     stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      refusals.stop();
       await receiver.stop();
     },
   };

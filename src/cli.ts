@@ -1,9 +1,10 @@
 import { parseArgs } from 'node:util';
 import { scanFleet } from './adapters/kubernetes/collector.ts';
+import { checkFleetGuardrails } from './adapters/kubernetes/guardrails.ts';
 import { type Config, loadConfig } from './config.ts';
-import { buildContainer } from './container.ts';
+import { buildContainer, waitForRedis } from './container.ts';
 import { parseCommand } from './domain/command.ts';
-import { isUserFacing, UserFacingError } from './errors.ts';
+import { isUserFacing, ScopeError, UserFacingError } from './errors.ts';
 import { type SbomCheckReport, sbomCheck } from './jobs/advisories/sbom-check.ts';
 import { type CommandPorts, type CommandResult, runCommand } from './jobs/run-command.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -22,9 +23,25 @@ Runs a /scope command directly against the configured Redis index and prints the
   scope cli advisories | advisory <id> | diff <good> <suspicious> | watch [feed|all] --channel C… | unwatch
   scope cli sbom-check [--feed PATH]… [--ioc FILE]… <sbom-file>…
                                        offline CI gate: SBOM files against OSV/IOC feeds; exit 1 on any match
+  scope cli guardrails [cluster]       whether signature enforcement exists and blocks, per namespace (live)
 Options:
   --json   stable machine-readable output ({"schema":"scope.cli/v1","ok":true,"result":…} or "ok":false with "error")
   --live   ask every configured cluster now instead of the Redis index (no history; works without Redis)`;
+
+/** How long the CLI waits for Redis before giving up with a clear message (exit 69, EX_UNAVAILABLE). */
+const REDIS_WAIT_MS = 3000;
+export const EXIT_UNAVAILABLE = 69;
+
+/** host:port of the configured Redis, never its credentials. */
+function redisAddress(config: Config): string {
+  if (config.redis.sentinel) return `sentinel master ${config.redis.sentinel.name}`;
+  try {
+    const u = new URL(config.redis.url);
+    return `${u.hostname}:${u.port || '6379'}`;
+  } catch {
+    return 'the configured URL';
+  }
+}
 
 /** JSON envelope printed by `--json`: versioned so scripts and incident records can rely on it. */
 export type CliJson =
@@ -79,6 +96,7 @@ export async function runCli(argv: string[]): Promise<number> {
   const log = createLogger(process.env.SCOPE_LOG_LEVEL ?? 'warn', 'cli');
   const c = values.live ? undefined : buildContainer(config, 'cli', log);
   try {
+    if (c) await waitForRedis(c.redis, REDIS_WAIT_MS, `Redis at ${redisAddress(config)}`);
     const cmd = parseCommand(positionals.join(' '));
     const started = performance.now();
     const result = await runCommand(cmd, c ? commandPorts(c) : await livePorts(config, log), undefined, {
@@ -106,6 +124,13 @@ export async function runCli(argv: string[]): Promise<number> {
       else console.error(`scope: ${err.message}${err.hint ? `\n${err.hint}` : ''}`);
       return 2;
     }
+    if (err instanceof ScopeError && err.code === 'UPSTREAM_UNAVAILABLE') {
+      const hint = 'Check redis.url / SCOPE_REDIS_URL, or answer from the clusters directly with --live.';
+      if (values.json)
+        print({ schema: 'scope.cli/v1', ok: false, error: { code: err.code, message: err.message, hint } });
+      else console.error(`scope: ${err.message}\n${hint}`);
+      return EXIT_UNAVAILABLE;
+    }
     throw err;
   } finally {
     await c?.close();
@@ -130,6 +155,8 @@ async function livePorts(config: Config, log: Logger): Promise<CommandPorts> {
   const inventory = new MemoryInventory(scan.pods, scan.syncs);
   return {
     inventory,
+    guardrails: (only, signal) => checkFleetGuardrails(config.clusters, signal, only ? { only } : {}),
+    clusterNames: () => config.clusters.map((k) => k.name),
     status: async () => ({
       queues: [],
       workers: [],

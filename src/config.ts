@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { loadAll as loadYamlDocuments } from 'js-yaml';
 import { z } from 'zod';
 import { advisoriesSchema } from './adapters/feeds/config.ts';
+import { apiUrlProblem, DEFAULT_RESPONSE_URL_HOSTS } from './domain/slack/urls.ts';
 import { ScopeError } from './errors.ts';
 
 const clusterSchema = z
@@ -34,10 +35,29 @@ const schema = z
           .optional(),
         port: z.number().int().min(0).max(65535).default(3000),
         host: z.string().default('0.0.0.0'),
-        apiUrl: z.string().url().optional(),
+        apiUrl: z
+          .string()
+          .url()
+          .superRefine((u, ctx) => {
+            const problem = apiUrlProblem(u);
+            if (problem) ctx.addIssue({ code: 'custom', message: problem });
+          })
+          .optional(),
+        // Where a response_url may point (https only); loopback only with allowLoopback (tests and the demo).
+        responseUrlHosts: z
+          .array(z.string().regex(/^[a-z0-9.-]+$/, 'a host name such as hooks.slack.com'))
+          .min(1)
+          .default([...DEFAULT_RESPONSE_URL_HOSTS]),
+        allowLoopback: z.boolean().default(false),
       })
       .strict()
-      .default({ mode: 'http', port: 3000, host: '0.0.0.0' }),
+      .default({
+        mode: 'http',
+        port: 3000,
+        host: '0.0.0.0',
+        responseUrlHosts: [...DEFAULT_RESPONSE_URL_HOSTS],
+        allowLoopback: false,
+      }),
     redis: z
       .object({
         url: z.string().default('redis://127.0.0.1:6379'),
@@ -144,6 +164,7 @@ export const ENV_OVERRIDES: ReadonlyArray<{
   { env: 'SCOPE_SLACK_MODE', path: ['slack', 'mode'] },
   { env: 'SCOPE_SLACK_PORT', path: ['slack', 'port'], type: 'number' },
   { env: 'SCOPE_SLACK_API_URL', path: ['slack', 'apiUrl'] },
+  { env: 'SCOPE_SLACK_RESPONSE_URL_HOSTS', path: ['slack', 'responseUrlHosts'], type: 'list' },
   { env: 'SCOPE_REDIS_URL', path: ['redis', 'url'] },
   { env: 'SCOPE_WORKER_CONCURRENCY', path: ['worker', 'concurrency'], type: 'number' },
   { env: 'SCOPE_ALLOWED_CHANNELS', path: ['access', 'allowedChannels'], type: 'list' },

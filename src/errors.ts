@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'UPSTREAM_FORBIDDEN'
   | 'UPSTREAM_UNAUTHORIZED'
   | 'TIMEOUT'
+  | 'STARTUP_FAILED'
   | 'INTERNAL';
 
 export class ScopeError extends Error {

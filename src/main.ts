@@ -39,24 +39,48 @@ async function runService(kind: 'bot' | 'worker'): Promise<number> {
   const config = loadConfig();
   const c = buildContainer(config, kind);
   const stops: Array<() => Promise<void>> = [];
-  if (kind === 'bot') {
-    const bot = await startBot(c);
-    stops.push(bot.stop);
-  } else {
-    const w = await startWorkerProcess(c);
-    stops.push(w.stop);
+  // Health and metrics first: a process that cannot serve /healthz must not start taking work.
+  let ops: Awaited<ReturnType<typeof startOpsServer>>;
+  try {
+    ops = await startOpsServer({
+      host: config.http.host,
+      port: config.http.port,
+      metrics: c.metrics,
+      ready: async () => (await c.redis.ping()) === 'PONG',
+      beforeScrape: async () => {
+        const counts = await c.commandQueue.getJobCounts('waiting', 'active', 'delayed', 'failed');
+        for (const [state, n] of Object.entries(counts))
+          c.metrics.queueDepth.set({ queue: c.commandQueue.name, state }, n);
+      },
+    });
+  } catch (err) {
+    await c.close();
+    throw listenError(
+      err,
+      config.http.host,
+      config.http.port,
+      'health and metrics (http.port, SCOPE_HTTP_PORT)',
+    );
   }
-  const ops = await startOpsServer({
-    host: config.http.host,
-    port: config.http.port,
-    metrics: c.metrics,
-    ready: async () => (await c.redis.ping()) === 'PONG',
-    beforeScrape: async () => {
-      const counts = await c.commandQueue.getJobCounts('waiting', 'active', 'delayed', 'failed');
-      for (const [state, n] of Object.entries(counts))
-        c.metrics.queueDepth.set({ queue: c.commandQueue.name, state }, n);
-    },
-  });
+  try {
+    if (kind === 'bot') {
+      const bot = await startBot(c);
+      stops.push(bot.stop);
+    } else {
+      const w = await startWorkerProcess(c);
+      stops.push(w.stop);
+    }
+  } catch (err) {
+    for (const s of stops) await s().catch(() => undefined);
+    await ops.close();
+    await c.close();
+    throw listenError(
+      err,
+      config.slack.host,
+      config.slack.port,
+      'Slack requests (slack.port, SCOPE_SLACK_PORT)',
+    );
+  }
   c.log.info({ port: ops.port }, 'health and metrics on /healthz /readyz /metrics');
   await new Promise<void>((resolve) => {
     let stopping = false;
@@ -83,14 +107,32 @@ async function runService(kind: 'bot' | 'worker'): Promise<number> {
   return 0;
 }
 
+/** A port that cannot be bound is a start-up failure that names the address and the setting to change. */
+function listenError(err: unknown, host: string, port: number, what: string): unknown {
+  const code = (err as { code?: string }).code;
+  if (code !== 'EADDRINUSE' && code !== 'EACCES' && code !== 'EADDRNOTAVAIL') return err;
+  return new ScopeError(
+    'STARTUP_FAILED',
+    `cannot listen on ${host}:${port} for ${what}: ${code === 'EADDRINUSE' ? 'the port is already in use' : code}`,
+  );
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
   (err: unknown) => {
+    // Whatever failed, the process ends: a half-started service must not keep running without its health port.
+    setTimeout(() => process.exit(), 5000).unref();
     if (err instanceof ScopeError && err.code === 'CONFIG_INVALID') {
       console.error(`scope: ${err.message}`);
       process.exitCode = 78;
+      return;
+    }
+    if (err instanceof ScopeError && err.code === 'STARTUP_FAILED') {
+      createLogger('error', 'main').fatal(err.message);
+      console.error(`scope: ${err.message}`);
+      process.exitCode = 1;
       return;
     }
     createLogger('error', 'main').fatal({ err }, 'scope stopped on an unexpected error');

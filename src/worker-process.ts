@@ -4,8 +4,10 @@ import { hostname } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { WebClient } from '@slack/web-api';
 import { FleetCollector } from './adapters/kubernetes/collector.ts';
+import { checkFleetGuardrails } from './adapters/kubernetes/guardrails.ts';
 import { FileSbomSource } from './adapters/sbom/file-source.ts';
 import { SlackAdvisoryPoster } from './adapters/slack/advisory-poster.ts';
+import { slackLogger } from './adapters/slack/logger.ts';
 import { SlackNotifier } from './adapters/slack/notifier.ts';
 import type { Container } from './container.ts';
 import { ScopeError } from './errors.ts';
@@ -26,6 +28,12 @@ export function commandPorts(c: Container): CommandPorts {
     }),
     inventory: c.inventory,
     advisories: { store: c.advisories, config: c.config.advisories, sboms: sbomSource(c) },
+    guardrails: (only, signal) =>
+      checkFleetGuardrails(c.config.clusters, signal, {
+        parallelism: c.config.inventory.clusterParallelism * 2,
+        ...(only ? { only } : {}),
+      }),
+    clusterNames: () => c.config.clusters.map((k) => k.name),
   };
 }
 
@@ -98,9 +106,15 @@ export function slackClient(c: Container): WebClient {
   }
   return new WebClient(slack.botToken, {
     ...(slack.apiUrl ? { slackApiUrl: slack.apiUrl } : {}),
+    logger: slackLogger(c.log, 'slack-web-api'),
     retryConfig: { retries: 4, factor: 2, minTimeout: 250, maxTimeout: 10_000 },
     timeout: 15_000,
   });
+}
+
+/** The worker's Slack notifier: Web API client, delivery records in Redis, response_url policy from config. */
+export function slackNotifier(c: Container, client: WebClient = slackClient(c)): SlackNotifier {
+  return new SlackNotifier(client, c.redis, c.config.redis.prefix, c.log, c.config.slack);
 }
 
 const LEASE_TTL_MS = 15_000;
@@ -210,7 +224,7 @@ export function startCollectorThread(c: Container): { ready: Promise<void>; stop
 /** Starts everything a worker process runs; `stop()` drains it. */
 export async function startWorkerProcess(c: Container): Promise<{ stop: () => Promise<void> }> {
   const client = slackClient(c);
-  const notifier = new SlackNotifier(client, c.redis, c.config.redis.prefix, c.log);
+  const notifier = slackNotifier(c, client);
   const worker = startCommandWorker(c, { notifier, ports: commandPorts(c) });
   const advisories = await startAdvisories(c, client);
   c.log.info({ concurrency: c.config.worker.concurrency }, 'command worker started');

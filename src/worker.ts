@@ -1,9 +1,9 @@
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Notifier } from './adapters/slack/notifier.ts';
 import type { Container } from './container.ts';
-import { describeCommand } from './domain/command.ts';
+import { COMMANDS, describeCommand } from './domain/command.ts';
 import { isUserFacing, ScopeError, type UserFacingError } from './errors.ts';
-import { COMMAND_QUEUE, type CommandJobData } from './jobs/definitions.ts';
+import { COMMAND_QUEUE, type CommandJobData, checkCommandJob } from './jobs/definitions.ts';
 import { type CommandPorts, runCommand } from './jobs/run-command.ts';
 import type { Block, Message } from './render/message.ts';
 import { code, md, user } from './render/message.ts';
@@ -11,6 +11,19 @@ import { present } from './render/present.ts';
 
 /** Result a command job returns to BullMQ (kept small: the message itself went to Slack). */
 export type CommandJobResult = { delivered: boolean; channel: string; ts?: string };
+
+/** A job whose data failed validation: never run, never retried, nothing posted; audited as a refusal. */
+export class RefusedJobError extends UnrecoverableError {
+  constructor(reason: string) {
+    super(`job refused: ${reason}`);
+    this.name = 'RefusedJobError';
+  }
+}
+
+/** Metric label for a job: a known command name or "other", whatever the job data says. */
+function jobLabel(job: Job): string {
+  return COMMANDS.some((c) => c.name === job.name) ? job.name : 'other';
+}
 
 /** A running command worker; `close()` stops taking work and lets in-flight jobs finish. */
 export type RunningWorker = { worker: Worker<CommandJobData, CommandJobResult>; close: () => Promise<void> };
@@ -20,8 +33,30 @@ export function startCommandWorker(
   deps: { notifier: Notifier; ports: CommandPorts; name?: string },
 ): RunningWorker {
   const { config, log, metrics, audit } = c;
+  const rules = { allowedChannels: config.access.allowedChannels, urls: config.slack };
   const processor = async (job: Job<CommandJobData>, _token?: string, signal?: AbortSignal) => {
-    const data = job.data;
+    // Job data comes from Redis, which anyone with access can write: validate before anything else.
+    const checked = checkCommandJob(job.data, job.id, rules);
+    if ('reason' in checked) {
+      log.error(
+        { jobId: job.id, reason: checked.reason },
+        'refused a job that failed validation; not running it',
+      );
+      await Promise.resolve()
+        .then(() =>
+          audit.append({
+            kind: 'refusal',
+            actor: 'unknown',
+            command: `job ${String(job.id).slice(0, 64)}`,
+            correlationId: String(job.id).slice(0, 64),
+            outcome: 'refused',
+            detail: checked.reason,
+          }),
+        )
+        .catch((e: unknown) => log.error({ err: e }, 'audit append failed'));
+      throw new RefusedJobError(checked.reason);
+    }
+    const data = checked.data;
     const jobLog = log.child({
       correlationId: data.correlationId,
       jobId: job.id,
@@ -89,12 +124,16 @@ export function startCommandWorker(
   worker.on('error', (err) => log.error({ err }, 'worker error'));
   worker.on('failed', (job, err) => {
     if (!job) return;
-    const final = err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
-    if (!final) {
-      metrics.jobs.inc({ job: job.data.command.name, outcome: 'retrying' });
+    if (err instanceof RefusedJobError) {
+      metrics.jobs.inc({ job: jobLabel(job), outcome: 'refused' });
       return;
     }
-    metrics.jobs.inc({ job: job.data.command.name, outcome: 'failed' });
+    const final = err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
+    if (!final) {
+      metrics.jobs.inc({ job: jobLabel(job), outcome: 'retrying' });
+      return;
+    }
+    metrics.jobs.inc({ job: jobLabel(job), outcome: 'failed' });
     void reportFailure(c, deps.notifier, job, err).catch((e: unknown) =>
       log.error({ err: e, correlationId: job.data.correlationId }, 'could not post the failure message'),
     );
@@ -126,7 +165,12 @@ async function reportFailure(
   job: Job<CommandJobData>,
   err: Error,
 ): Promise<void> {
-  const data = job.data;
+  const checked = checkCommandJob(job.data, job.id, {
+    allowedChannels: c.config.access.allowedChannels,
+    urls: c.config.slack,
+  });
+  if ('reason' in checked) return;
+  const data = checked.data;
   const userMessage = err instanceof UnrecoverableError ? err.message.replace(/^[A-Z_]+: /, '') : undefined;
   c.log.error(
     { err, correlationId: data.correlationId, jobId: job.id, attempts: job.attemptsMade },

@@ -17,7 +17,8 @@ export type Command =
   | { name: 'digest'; query: DigestQuery }
   | { name: 'image'; query: ImageQuery }
   | { name: 'where'; target: WhereTarget }
-  | AdvisoryCommand;
+  | AdvisoryCommand
+  | { name: 'guardrails'; cluster?: string };
 
 export type CommandName = Command['name'];
 
@@ -184,6 +185,19 @@ export const COMMANDS: readonly Spec[] = [
     },
   },
   {
+    name: 'guardrails',
+    usage: '/scope guardrails [cluster]',
+    example: '/scope guardrails prod-eu',
+    summary: 'Whether image-signature enforcement exists and blocks, per cluster and namespace.',
+    parse: (args, spec) => {
+      expectArgs(spec, args, 0, 1);
+      const cluster = args[0];
+      if (cluster === undefined) return { name: 'guardrails' };
+      if (!NAME.test(cluster)) throw usageError(spec, `"${truncate(cluster)}" is not a cluster name.`);
+      return { name: 'guardrails', cluster };
+    },
+  },
+  {
     name: 'status',
     usage: '/scope status',
     example: '/scope status',
@@ -272,6 +286,8 @@ export function describeCommand(cmd: Command): string {
     case 'watch':
     case 'unwatch':
       return `${cmd.name} ${cmd.feed}`;
+    case 'guardrails':
+      return cmd.cluster ? `guardrails ${cmd.cluster}` : 'guardrails';
   }
 }
 

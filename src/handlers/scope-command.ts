@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { App } from '@slack/bolt';
 import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Config } from '../config.ts';
 import { COMMANDS, type Command, describeCommand, parseCommand, truncate } from '../domain/command.ts';
+import { responseUrlProblem } from '../domain/slack/urls.ts';
 import { isUserFacing, UserFacingError } from '../errors.ts';
 import { type CommandJobData, commandJobId } from '../jobs/definitions.ts';
 import type { Logger } from '../log.ts';
@@ -11,12 +13,18 @@ import type { Metrics } from '../observability.ts';
 import { code, type Message, md } from '../render/message.ts';
 import { presentHelp } from '../render/present.ts';
 import { toSlack } from '../render/slack-blocks.ts';
-import type { AuditLog } from '../store/audit/audit-log.ts';
+import type { AuditEntry, AuditLog } from '../store/audit/audit-log.ts';
+import { enqueueTruthfully } from './enqueue.ts';
+import type { RefusalRecorder } from './refusals.ts';
 
 /** What the /scope listener needs; built by the bot from the container. */
 export type ScopeCommandDeps = {
-  config: Pick<Config, 'access' | 'worker'>;
+  config: Pick<Config, 'access' | 'worker' | 'slack'>;
   queue: Queue<CommandJobData>;
+  /** The queue's connection (no offline queue): its state tells whether an enqueue can be sent at all. */
+  queueConnection: Redis;
+  /** Records refused requests in the audit trail, rate-limited. */
+  refusals?: RefusalRecorder;
   audit: AuditLog;
   metrics: Metrics;
   log: Logger;
@@ -33,8 +41,6 @@ export type SlashCommandInput = {
   triggerId?: string;
 };
 
-const ENQUEUE_TIMEOUT_MS = 2000;
-const DOUBLE_SUBMIT_WINDOW_MS = 5000;
 const ESTIMATES: Partial<Record<Command['name'], string>> = {
   digest: 'about a second',
   image: 'about a second',
@@ -55,17 +61,15 @@ export async function handleScopeCommand(deps: ScopeCommandDeps, input: SlashCom
     if (!isUserFacing(err)) throw err;
     const outcome = err.code === 'NOT_ALLOWED' ? 'refused' : 'invalid';
     metrics.commandsReceived.inc({ command: firstWord(input.text), outcome });
-    await audit
-      .append({
-        kind: 'refusal',
-        actor: input.userId,
-        channel: input.channelId,
-        command: truncate(input.text, 200),
-        correlationId,
-        outcome,
-        detail: err.code,
-      })
-      .catch((e: unknown) => rlog.error({ err: e }, 'audit append failed'));
+    auditLater(audit, rlog, {
+      kind: 'refusal',
+      actor: input.userId,
+      channel: input.channelId,
+      command: truncate(input.text, 200),
+      correlationId,
+      outcome,
+      detail: err.code,
+    });
     rlog.info({ code: err.code }, 'command refused');
     return errorReply(err);
   }
@@ -89,44 +93,65 @@ export async function handleScopeCommand(deps: ScopeCommandDeps, input: SlashCom
     requestedAt: new Date().toISOString(),
   };
   const jobId = commandJobId(correlationId);
-  try {
-    const outcome = await withTimeout(enqueue(deps, data, jobId, input), ENQUEUE_TIMEOUT_MS);
-    if (outcome.duplicateOf) {
+  const outcome = await enqueueTruthfully(deps, data, jobId, input, rlog);
+  const shown = code(`/scope ${commandText}`);
+  switch (outcome.kind) {
+    case 'duplicate':
       metrics.commandsReceived.inc({ command: cmd.name, outcome: 'duplicate' });
-      rlog.info({ duplicateOf: outcome.duplicateOf }, 'duplicate command ignored');
+      rlog.info({ duplicateOf: outcome.of }, 'duplicate command ignored');
       return {
         summary: 'Already on it',
         blocks: [
           {
             kind: 'section',
-            text: md`:hourglass_flowing_sand: Already working on ${code(`/scope ${commandText}`)} (job ${code(outcome.duplicateOf)}); the answer will be posted here once.`,
+            text: md`:hourglass_flowing_sand: Already working on ${shown} (job ${code(outcome.of)}); the answer will be posted here once.`,
           },
         ],
       };
-    }
-  } catch (err) {
-    metrics.commandsReceived.inc({ command: cmd.name, outcome: 'queue_unavailable' });
-    rlog.error({ err }, 'could not enqueue command');
-    return {
-      summary: 'scope is unavailable',
-      blocks: [
-        {
-          kind: 'section',
-          text: md`:x: scope could not queue ${code(`/scope ${commandText}`)}: its job queue is not answering. Nothing was started. Try again in a minute; if it persists, tell the scope operators (correlation id ${code(correlationId)}).`,
-        },
-      ],
-    };
+    case 'not-sent':
+      metrics.commandsReceived.inc({ command: cmd.name, outcome: 'queue_unavailable' });
+      return {
+        summary: 'scope is unavailable',
+        blocks: [
+          {
+            kind: 'section',
+            text: md`:x: scope could not queue ${shown}: its job queue is not reachable. Nothing was started, and nothing will start later. Try again in a minute; if it persists, tell the scope operators (correlation id ${code(correlationId)}).`,
+          },
+        ],
+      };
+    case 'pending':
+      metrics.commandsReceived.inc({ command: cmd.name, outcome: 'queue_slow' });
+      return {
+        summary: `Waiting for the job queue: /scope ${commandText}`,
+        blocks: [
+          {
+            kind: 'section',
+            text: md`:hourglass_flowing_sand: scope's job queue is slow to answer. ${shown} will run as soon as it answers, and the answer will be posted in this channel. If scope restarts before then it is dropped: ask again if nothing appears within a few minutes (correlation id ${code(correlationId)}).`,
+          },
+        ],
+      };
+    case 'uncertain':
+      metrics.commandsReceived.inc({ command: cmd.name, outcome: 'queue_unavailable' });
+      return {
+        summary: 'scope could not confirm the command',
+        blocks: [
+          {
+            kind: 'section',
+            text: md`:warning: scope could not confirm that ${shown} was queued (the job queue failed while taking it). If it was, the answer will be posted in this channel; if nothing appears within a few minutes, ask again (correlation id ${code(correlationId)}).`,
+          },
+        ],
+      };
+    case 'queued':
+      break;
   }
   metrics.commandsReceived.inc({ command: cmd.name, outcome: 'queued' });
-  await audit
-    .append({
-      kind: 'request',
-      actor: input.userId,
-      channel: input.channelId,
-      command: commandText,
-      correlationId,
-    })
-    .catch((e: unknown) => rlog.error({ err: e }, 'audit append failed'));
+  auditLater(audit, rlog, {
+    kind: 'request',
+    actor: input.userId,
+    channel: input.channelId,
+    command: commandText,
+    correlationId,
+  });
   rlog.info({ command: cmd.name, jobId }, 'command queued');
   return {
     summary: `Working on /scope ${commandText}`,
@@ -140,27 +165,11 @@ export async function handleScopeCommand(deps: ScopeCommandDeps, input: SlashCom
   };
 }
 
-async function enqueue(
-  deps: ScopeCommandDeps,
-  data: CommandJobData,
-  jobId: string,
-  input: SlashCommandInput,
-): Promise<{ duplicateOf?: string }> {
-  const existing = await deps.queue.getJob(jobId);
-  if (existing) return { duplicateOf: jobId };
-  const dedupId = createHash('sha256')
-    .update(`${input.userId}\n${input.channelId}\n${data.commandText}`)
-    .digest('hex')
-    .slice(0, 24);
-  const job = await deps.queue.add(data.command.name, data, {
-    jobId,
-    attempts: deps.config.worker.attempts,
-    backoff: { type: 'exponential', delay: deps.config.worker.backoffMs, jitter: 0.2 },
-    deduplication: { id: dedupId, ttl: DOUBLE_SUBMIT_WINDOW_MS },
-    removeOnComplete: { age: 24 * 3600, count: 10_000 },
-    removeOnFail: { age: 7 * 24 * 3600 },
-  });
-  return job.id !== jobId && job.id !== undefined ? { duplicateOf: job.id } : {};
+/** Audit writes never hold up an ack: they are started here and their failure is logged. */
+function auditLater(audit: AuditLog, log: Logger, entry: AuditEntry): void {
+  void Promise.resolve()
+    .then(() => audit.append(entry))
+    .catch((e: unknown) => log.error({ err: e }, 'audit append failed'));
 }
 
 /** Refuses commands from channels outside the allow-list ("*" allows all). */
@@ -196,36 +205,14 @@ function firstWord(text: string): string {
   return COMMANDS.some((c) => c.name === w) ? w : 'other';
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(t);
-        reject(e);
-      },
-    );
-  });
-}
-
 const slashPayload = z.object({
   text: z.string().max(4000).default(''),
   user_id: z.string().regex(/^[UW][A-Z0-9]{2,}$/),
   user_name: z.string().optional(),
   channel_id: z.string().regex(/^[CGD][A-Z0-9]{2,}$/),
   team_id: z.string().optional(),
-  response_url: z
-    .string()
-    .url()
-    .refine(
-      (u) => u.startsWith('https://') || /^http:\/\/(127\.0\.0\.1|localhost)[:/]/.test(u),
-      'must be https',
-    )
-    .optional(),
+  // Checked against the allow-list (slack.responseUrlHosts) by the listener, which knows the policy.
+  response_url: z.string().max(2000).optional(),
   trigger_id: z.string().max(200).optional(),
 });
 
@@ -249,10 +236,29 @@ export function parseSlashPayload(body: unknown): SlashCommandInput | undefined 
 export function registerScopeCommand(app: App, deps: ScopeCommandDeps): void {
   app.command('/scope', async ({ command, ack }) => {
     const input = parseSlashPayload(command);
+    const urlProblem = input?.responseUrl
+      ? responseUrlProblem(input.responseUrl, deps.config.slack)
+      : undefined;
     let reply: Message;
-    if (input === undefined) {
+    if (input !== undefined && urlProblem !== undefined) {
+      deps.log.warn({ problem: urlProblem }, 'slash command with a response_url outside the allow-list');
+      deps.metrics.commandsReceived.inc({ command: 'other', outcome: 'refused' });
+      deps.refusals?.record('RESPONSE_URL_REFUSED', {
+        actor: input.userId,
+        channel: input.channelId,
+        detail: urlProblem,
+      });
+      reply = errorReply(
+        new UserFacingError(
+          'NOT_ALLOWED',
+          "scope refused this request: its response address is not one of Slack's.",
+          'On GovSlack or another Slack host, the scope operators add it to slack.responseUrlHosts.',
+        ),
+      );
+    } else if (input === undefined) {
       deps.log.warn({ fields: Object.keys(command ?? {}) }, 'malformed slash command payload');
       deps.metrics.commandsReceived.inc({ command: 'other', outcome: 'invalid' });
+      deps.refusals?.record('MALFORMED_PAYLOAD', { detail: 'slash command' });
       reply = errorReply(
         new UserFacingError(
           'BAD_INPUT',

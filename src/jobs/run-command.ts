@@ -1,5 +1,6 @@
 import type { Command } from '../domain/command.ts';
 import type { DigestReport, ImageReport, WhereReport } from '../domain/inventory/fleet-report.ts';
+import type { GuardrailsReport } from '../domain/provenance/guardrails.ts';
 import { UserFacingError } from '../errors.ts';
 import {
   type AdvisoriesReport,
@@ -25,7 +26,8 @@ export type CommandResult =
   | { kind: 'advisories'; report: AdvisoriesReport }
   | { kind: 'advisory'; report: AdvisoryReport }
   | { kind: 'diff'; report: DiffReport }
-  | { kind: 'watch'; report: WatchReport };
+  | { kind: 'watch'; report: WatchReport }
+  | { kind: 'guardrails'; report: GuardrailsReport };
 
 /** What command jobs need from the outside world; built by the container, replaced by nothing in tests. */
 export type CommandPorts = {
@@ -34,6 +36,10 @@ export type CommandPorts = {
   now?: () => Date;
   /** Advisory feeds, matches and subscriptions; absent where they are not wired. */
   advisories?: AdvisoryCommandPorts;
+  /** Live check of admission enforcement; absent where no cluster can be reached (the CLI without config). */
+  guardrails?: (cluster: string | undefined, signal: AbortSignal) => Promise<GuardrailsReport>;
+  /** Names of the configured clusters, to tell a typo from a cluster with nothing to report. */
+  clusterNames?: () => readonly string[];
 };
 
 /** Who asked and where: commands that act per channel (watch) need it. */
@@ -70,6 +76,8 @@ export async function runCommand(
         kind: 'watch',
         report: await watch(advisoryPorts(ports), context.channelId, cmd.feed, cmd.name, context.userId),
       };
+    case 'guardrails':
+      return { kind: 'guardrails', report: await guardrails(cmd.cluster, ports, signal) };
   }
 }
 
@@ -86,4 +94,26 @@ function advisoryPorts(ports: CommandPorts): AdvisoryCommandPorts {
     );
   }
   return ports.advisories;
+}
+
+async function guardrails(
+  cluster: string | undefined,
+  ports: CommandPorts,
+  signal: AbortSignal | undefined,
+): Promise<GuardrailsReport> {
+  if (ports.guardrails === undefined) {
+    throw new UserFacingError(
+      'BAD_INPUT',
+      'guardrail checks need the configured clusters; none are wired here.',
+    );
+  }
+  const names = ports.clusterNames?.() ?? [];
+  if (cluster !== undefined && !names.includes(cluster)) {
+    throw new UserFacingError(
+      'NOT_FOUND',
+      `"${cluster}" is not a configured cluster.`,
+      names.length ? `Configured clusters: ${names.join(', ')}.` : 'No clusters are configured.',
+    );
+  }
+  return ports.guardrails(cluster, signal ?? new AbortController().signal);
 }

@@ -11,6 +11,7 @@ import {
 import { footer, type PresentContext } from './footer.ts';
 import { presentDigest, presentImage, presentWhere } from './inventory/present-inventory.ts';
 import { type Block, bold, code, lit, type Message, md } from './message.ts';
+import { presentGuardrails } from './provenance/present-guardrails.ts';
 import { when } from './time.ts';
 
 export type { PresentContext };
@@ -36,6 +37,8 @@ export function present(result: CommandResult, ctx: PresentContext): Message {
       return presentDiff(result.report, ctx);
     case 'watch':
       return presentWatch(result.report, ctx);
+    case 'guardrails':
+      return presentGuardrails(result.report, ctx);
   }
 }
 

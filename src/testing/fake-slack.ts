@@ -133,12 +133,20 @@ export type FakeSlack = {
   addChannel(channel: FakeSlackChannelSeed): void;
   responseUrl(id?: string, context?: ResponseUrlContext): string;
   failNext(method: string, failure: FakeSlackFailure, times?: number): void;
+  /**
+   * The next call to `method` is carried out (Slack accepted it) but its HTTP reply is withheld until
+   * `release()`: the window in which a caller can die after Slack acted but before it learnt the result.
+   */
+  holdReply(method: string): HeldReply;
   /** Polls until the predicate (sync or async) yields a value other than undefined/null/false; throws on timeout. */
   waitFor<T>(predicate: () => Pending<T> | Promise<Pending<T>>, timeoutMs?: number): Promise<T>;
   /** Forgets recorded traffic, state and pending failures; seeded users, usergroups and channels stay. */
   reset(): void;
   close(): Promise<void>;
 };
+
+/** A withheld reply: `arrived` resolves with the call once Slack (the fake) has carried it out. */
+export type HeldReply = { arrived: Promise<FakeSlackCall>; release: () => void };
 
 type Pending<T> = T | undefined | null | false;
 type ApiResult = { ok: boolean; [key: string]: unknown };
@@ -165,6 +173,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
   const views: FakeSlackView[] = [];
   const pendingUploads = new Map<string, PendingUpload>();
   const failures = new Map<string, Array<{ failure: FakeSlackFailure; remaining: number }>>();
+  const holds = new Map<string, Array<{ arrived: (c: FakeSlackCall) => void; released: Promise<void> }>>();
   const responseContexts = new Map<string, ResponseUrlContext>();
   const users = new Map<string, FakeSlackUserSeed>();
   const usergroups = new Map<string, { handle: string; users: string[] }>();
@@ -247,6 +256,33 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     ...(m.edited ? { edited: m.edited } : {}),
     ...(m.metadata !== undefined ? { metadata: m.metadata } : {}),
   });
+
+  /** One page of conversations.history / .replies: newest first, oldest/latest/inclusive, offset cursor; metadata only on request. */
+  const historyPage = (messages: FakeSlackMessage[], body: Body): ApiResult => {
+    const oldest = Number(str(body.oldest) ?? '0');
+    const latest = Number(str(body.latest) ?? 'Infinity');
+    const inclusive = bool(body.inclusive);
+    const limit = Math.min(Math.max(Number(str(body.limit) ?? '100') || 100, 1), 999);
+    const offset = Number(str(body.cursor) ?? '0') || 0;
+    const inRange = messages
+      .filter((m) => {
+        const t = Number(m.ts);
+        return inclusive ? t >= oldest && t <= latest : t > oldest && t < latest;
+      })
+      .sort((a, b) => Number(b.ts) - Number(a.ts));
+    const page = inRange.slice(offset, offset + limit).map((m) => {
+      const api = apiMessage(m);
+      if (!bool(body.include_all_metadata)) delete api.metadata;
+      return api;
+    });
+    const hasMore = offset + limit < inRange.length;
+    return {
+      ok: true,
+      messages: page,
+      has_more: hasMore,
+      response_metadata: { next_cursor: hasMore ? String(offset + limit) : '' },
+    };
+  };
 
   const userObject = (u: FakeSlackUserSeed): Body => ({
     id: u.id,
@@ -382,6 +418,27 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       };
     },
 
+    'conversations.history': (body) => {
+      const channelRef = str(body.channel);
+      if (!channelRef) return fail('channel_not_found');
+      const channelId = resolveChannel(channelRef)?.id ?? channelRef;
+      return historyPage(
+        stored.filter((m) => m.channel === channelId && (!m.thread_ts || m.thread_ts === m.ts)),
+        body,
+      );
+    },
+
+    'conversations.replies': (body) => {
+      const channelRef = str(body.channel);
+      const ts = str(body.ts);
+      if (!channelRef || !ts) return fail('invalid_arguments');
+      const channelId = resolveChannel(channelRef)?.id ?? channelRef;
+      return historyPage(
+        stored.filter((m) => m.channel === channelId && (m.ts === ts || m.thread_ts === ts)),
+        body,
+      );
+    },
+
     'users.info': (body) => {
       const user = users.get(str(body.user) ?? '');
       return user ? { ok: true, user: userObject(user) } : fail('user_not_found');
@@ -507,6 +564,14 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       ? fail(isJson ? 'invalid_json' : 'invalid_form_data')
       : dispatch(method, req, body, isJson);
     if (!result.ok) call.error = String(result.error);
+    const hold = holds.get(method)?.shift();
+    if (hold) {
+      hold.arrived(call);
+      void hold.released.then(() => {
+        if (!res.destroyed) sendJson(res, 200, result);
+      });
+      return;
+    }
     sendJson(res, 200, result);
   };
 
@@ -713,6 +778,20 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       queue.push({ failure, remaining: times });
       failures.set(method, queue);
     },
+    holdReply: (method) => {
+      let arrived: (c: FakeSlackCall) => void = () => {};
+      let release: () => void = () => {};
+      const arrivedP = new Promise<FakeSlackCall>((r) => {
+        arrived = r;
+      });
+      const released = new Promise<void>((r) => {
+        release = r;
+      });
+      const queue = holds.get(method) ?? [];
+      queue.push({ arrived, released });
+      holds.set(method, queue);
+      return { arrived: arrivedP, release };
+    },
     waitFor: async <T>(predicate: () => Pending<T> | Promise<Pending<T>>, timeoutMs = 5000): Promise<T> => {
       const deadline = Date.now() + timeoutMs;
       let lastError: unknown;
@@ -743,6 +822,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       views.length = 0;
       pendingUploads.clear();
       failures.clear();
+      holds.clear();
       responseContexts.clear();
     },
     close: () =>
@@ -962,5 +1042,7 @@ export function slackSettingsFor(slack: FakeSlack, signingSecret: string) {
     apiUrl: slack.apiUrl,
     port: 0,
     host: '127.0.0.1',
+    // The fake's response_url is on loopback: allowed only through this explicit test/demo setting.
+    allowLoopback: true,
   };
 }

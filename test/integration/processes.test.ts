@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dump } from 'js-yaml';
@@ -75,6 +76,37 @@ describe.each(['bot', 'worker'])('the %s process', (kind) => {
       expect(stderr).not.toContain(slack.botToken);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
+      await slack.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe.each(['bot', 'worker'])('the %s process with its health port taken', (kind) => {
+  it('exits non-zero and names the port', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'scope-proc-'));
+    const slack = await startFakeSlack();
+    const taken = createServer();
+    taken.listen(0, '127.0.0.1');
+    await once(taken, 'listening');
+    const opsPort = (taken.address() as AddressInfo).port;
+    const path = await config(slack, dir, opsPort, await freePort());
+    const child = spawn(process.execPath, ['src/main.ts', kind], {
+      env: { ...process.env, SCOPE_CONFIG: path },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr?.on('data', (b: Buffer) => {
+      stderr += b.toString();
+    });
+    try {
+      const [code] = await once(child, 'exit');
+      expect(code, stderr).not.toBe(0);
+      expect(stderr).toContain(`cannot listen on 127.0.0.1:${opsPort}`);
+      expect(stderr).toContain('already in use');
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      taken.close();
       await slack.close();
       await rm(dir, { recursive: true, force: true });
     }

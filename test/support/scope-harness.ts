@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
-import { SlackNotifier } from '../../src/adapters/slack/notifier.ts';
 import { type RunningBot, startBot } from '../../src/bot.ts';
 import { type Config, parseConfig } from '../../src/config.ts';
 import { buildContainer, type Container } from '../../src/container.ts';
 import { createLogger } from '../../src/log.ts';
 import { type FakeSlack, slackSettingsFor, startFakeSlack } from '../../src/testing/fake-slack.ts';
 import { type RunningWorker, startCommandWorker } from '../../src/worker.ts';
-import { commandPorts, slackClient } from '../../src/worker-process.ts';
+import { commandPorts, slackNotifier } from '../../src/worker-process.ts';
 
 export const SIGNING_SECRET = 'test-signing-secret-0123456789';
 
@@ -21,6 +20,8 @@ export type ScopeHarness = {
   /** The bot's Slack endpoint for slash commands and interactions. */
   endpoint: string;
   startWorker: () => RunningWorker;
+  /** Every log line (JSON) of the bot and workers, at info level and above. */
+  logs: string[];
   close: () => Promise<void>;
 };
 
@@ -37,21 +38,29 @@ export function testConfig(slack: FakeSlack, overrides: Record<string, unknown> 
 }
 
 export async function startScope(
-  opts: { overrides?: Record<string, unknown>; worker?: boolean } = {},
+  opts: { overrides?: Record<string, unknown>; worker?: boolean; allowLoopback?: boolean } = {},
 ): Promise<ScopeHarness> {
   const slack = await startFakeSlack();
   slack.addChannel({ id: 'C0INCIDENT', name: 'inc-2026-11-25' });
-  const config = testConfig(slack, opts.overrides);
-  const container = buildContainer(config, 'bot', createLogger(config.log.level, 'test'));
+  const config = testConfig(slack, {
+    ...(opts.allowLoopback === false
+      ? { slack: { ...slackSettingsFor(slack, SIGNING_SECRET), allowLoopback: false } }
+      : {}),
+    ...opts.overrides,
+  });
+  const logs: string[] = [];
+  const echo = process.env.SCOPE_TEST_LOG_LEVEL !== undefined;
+  const logger = createLogger('info', 'test', {
+    write: (line: string) => {
+      logs.push(line);
+      if (echo) process.stderr.write(line);
+    },
+  });
+  const container = buildContainer(config, 'bot', logger);
   const bot = await startBot(container, { port: 0, host: '127.0.0.1' });
   const workers: RunningWorker[] = [];
   const startWorker = () => {
-    const notifier = new SlackNotifier(
-      slackClient(container),
-      container.redis,
-      config.redis.prefix,
-      container.log,
-    );
+    const notifier = slackNotifier(container);
     const w = startCommandWorker(container, { notifier, ports: commandPorts(container) });
     workers.push(w);
     return w;
@@ -65,6 +74,7 @@ export async function startScope(
     ...(worker ? { worker } : {}),
     endpoint: `http://127.0.0.1:${bot.port}/slack/commands`,
     startWorker,
+    logs,
     close: async () => {
       for (const w of workers) await w.close();
       await bot.stop();

@@ -134,7 +134,7 @@ describe('parseCommand: errors', () => {
     expect(err.code).toBe('UNKNOWN_COMMAND');
     expect(err.message).toBe('`dgest` is not a scope command. Did you mean `/scope digest`?');
     expect(err.hint).toBe(
-      'Commands: digest, image, where, advisories, advisory, diff, watch, unwatch, status, help. Try `/scope help`.',
+      'Commands: digest, image, where, advisories, advisory, diff, watch, unwatch, guardrails, status, help. Try `/scope help`.',
     );
   });
 
@@ -307,6 +307,7 @@ describe('COMMANDS', () => {
       'advisory',
       'diff',
       'digest',
+      'guardrails',
       'help',
       'image',
       'status',

@@ -17,11 +17,25 @@ function yamlFile(text: string): string {
 
 const cluster = { name: 'prod-eu', environment: 'prod', kubeconfig: '/etc/scope/prod-eu.kubeconfig' };
 
+describe('slack URLs', () => {
+  it('accepts https anywhere and plain http only to loopback for the Web API', () => {
+    expect(parseConfig({ slack: { apiUrl: 'https://slack.example.com/api/' } }).slack.apiUrl).toBeDefined();
+    expect(parseConfig({ slack: { apiUrl: 'http://127.0.0.1:9/api/' } }).slack.apiUrl).toBeDefined();
+    expect(parseConfig({ slack: { apiUrl: 'http://localhost:9/api/' } }).slack.apiUrl).toBeDefined();
+  });
+});
+
 describe('parseConfig defaults', () => {
   it('fills in every section from nothing', () => {
     for (const raw of [undefined, null, {}]) {
       const c = parseConfig(raw);
-      expect(c.slack).toEqual({ mode: 'http', port: 3000, host: '0.0.0.0' });
+      expect(c.slack).toEqual({
+        mode: 'http',
+        port: 3000,
+        host: '0.0.0.0',
+        responseUrlHosts: ['hooks.slack.com'],
+        allowLoopback: false,
+      });
       expect(c.redis).toEqual({ url: 'redis://127.0.0.1:6379', prefix: '{scope}' });
       expect(c.worker).toEqual({
         concurrency: 4,
@@ -46,7 +60,7 @@ describe('parseConfig defaults', () => {
 
   it('fills in the rest of a section that is partly given', () => {
     const c = parseConfig({ slack: { port: 8080 }, worker: { concurrency: 16 } });
-    expect(c.slack).toEqual({ mode: 'http', port: 8080, host: '0.0.0.0' });
+    expect(c.slack).toMatchObject({ mode: 'http', port: 8080, host: '0.0.0.0', allowLoopback: false });
     expect(c.worker.concurrency).toBe(16);
     expect(c.worker.attempts).toBe(4);
   });
@@ -112,6 +126,9 @@ describe('parseConfig validation', () => {
     [{ slack: { botToken: 'xoxp-user-token' } }, 'slack.botToken: a bot token starts with xoxb-'],
     [{ slack: { appToken: 'xoxb-1' } }, 'slack.appToken: an app-level token starts with xapp-'],
     [{ slack: { signingSecret: 'short' } }, 'slack.signingSecret:'],
+    [{ slack: { apiUrl: 'http://slack.example.com/api/' } }, 'slack.apiUrl: plain http to slack.example.com'],
+    [{ slack: { apiUrl: 'ftp://127.0.0.1/api/' } }, 'slack.apiUrl: scheme ftp'],
+    [{ slack: { responseUrlHosts: ['https://hooks.slack.com'] } }, 'slack.responseUrlHosts.0: a host name'],
     [{ redis: { prefix: 'scope' } }, 'redis.prefix: a Redis Cluster hash tag such as "{scope}"'],
     [{ aws: { regions: ['europe'] } }, 'aws.regions.0: an AWS region such as eu-west-1'],
     [{ access: { allowedChannels: ['*'], approvers: { users: ['bob'] } } }, 'access.approvers.users.0:'],

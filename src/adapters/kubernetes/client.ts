@@ -198,6 +198,21 @@ export class KubeCluster {
     });
   }
 
+  /**
+   * Every object of one resource, all pages, as raw JSON. `hint` is what the 403 error tells the operator to
+   * grant. A 404 (the resource's CRD is not installed) raises NOT_FOUND so callers can tell it from an outage.
+   */
+  async listAll(path: string, resource: string, signal: AbortSignal, hint: string): Promise<unknown[]> {
+    const items: unknown[] = [];
+    let cont: string | undefined;
+    do {
+      const page = await this.#list(path, resource, 500, cont, signal, 'application/json', hint);
+      items.push(...page.items);
+      cont = page.continue;
+    } while (cont);
+    return items;
+  }
+
   /** Releases pooled connections; the cluster can still be used afterwards. */
   async close(): Promise<void> {
     const d = this.#dispatcher;
@@ -212,6 +227,7 @@ export class KubeCluster {
     cont: string | undefined,
     signal: AbortSignal,
     accept: string,
+    hint = PERMISSION_HINT,
   ): Promise<RawList> {
     const action = `list ${resource}`;
     const body = await this.#get(
@@ -221,6 +237,7 @@ export class KubeCluster {
       {
         action,
         accept,
+        hint,
       },
     );
     if (!isObject(body) || !Array.isArray(body.items)) {
@@ -243,7 +260,7 @@ export class KubeCluster {
     path: string,
     query: Record<string, string>,
     signal: AbortSignal,
-    opts: { action: string; accept: string },
+    opts: { action: string; accept: string; hint?: string },
   ): Promise<unknown> {
     try {
       return await this.#getOnce(path, query, signal, opts);
@@ -260,7 +277,7 @@ export class KubeCluster {
     path: string,
     query: Record<string, string>,
     signal: AbortSignal,
-    opts: { action: string; accept: string },
+    opts: { action: string; accept: string; hint?: string },
   ): Promise<unknown> {
     signal.throwIfAborted();
     const kc = this.kubeConfig();
@@ -284,7 +301,9 @@ export class KubeCluster {
     try {
       const res = await this.#http.send(ctx).toPromise();
       const text = await res.body.text();
-      if (res.httpStatusCode !== 200) throw this.#statusError(res.httpStatusCode, text, opts.action);
+      if (res.httpStatusCode !== 200) {
+        throw this.#statusError(res.httpStatusCode, text, opts.action, opts.hint);
+      }
       return JSON.parse(text) as unknown;
     } catch (err) {
       if (err instanceof ScopeError) throw err;
@@ -315,7 +334,7 @@ export class KubeCluster {
     void fresh.close().catch(() => undefined);
   }
 
-  #statusError(code: number, body: string, action: string): ScopeError {
+  #statusError(code: number, body: string, action: string, hint = PERMISSION_HINT): ScopeError {
     const said = serverMessage(body);
     const detail = said ? ` (server said: ${this.#scrub(said)})` : '';
     if (code === 410)
@@ -329,7 +348,13 @@ export class KubeCluster {
     if (code === 403) {
       return new ScopeError(
         'UPSTREAM_FORBIDDEN',
-        `cannot ${action} at cluster scope in cluster ${this.name} (403 Forbidden): ${PERMISSION_HINT}${detail}`,
+        `cannot ${action} at cluster scope in cluster ${this.name} (403 Forbidden): ${hint}${detail}`,
+      );
+    }
+    if (code === 404 && hint !== PERMISSION_HINT) {
+      return new ScopeError(
+        'NOT_FOUND',
+        `cluster ${this.name} does not serve ${action.replace(/^list /, '')}${detail}`,
       );
     }
     return new ScopeError(

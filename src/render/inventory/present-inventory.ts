@@ -6,6 +6,7 @@ import type {
   WorkloadUse,
 } from '../../domain/inventory/fleet-report.ts';
 import { type Digest, shortDigest } from '../../domain/inventory/image-ref.ts';
+import { csvCell } from '../csv.ts';
 import { footer, type PresentContext } from '../footer.ts';
 import {
   type Block,
@@ -74,11 +75,7 @@ function caveatBlock(caveats: readonly ClusterCaveat[], now: Date): Block[] {
 }
 
 function usesCsv(uses: readonly WorkloadUse[]): string {
-  const esc = (v: string | number | boolean | undefined) => {
-    const s = v === undefined ? '' : String(v);
-    const safe = /^[=+\-@]/.test(s) ? `'${s}` : s;
-    return /[",\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-  };
+  const esc = csvCell;
   const head =
     'environment,cluster,namespace,kind,workload,digest,images,containers,pods,nodes,running,first_seen,last_seen';
   const rows = uses.map((u) =>
