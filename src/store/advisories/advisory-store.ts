@@ -35,7 +35,7 @@ export type MatchSummary = {
 /** A channel's subscription: every feed, or the named ones. */
 export type Subscription = { channel: string; feeds: 'all' | string[]; by?: string; at: string };
 
-export const MAX_STORED_FINDINGS = 500;
+export const MAX_STORED_FINDINGS = 50;
 
 /**
  * Advisory state in Redis (under the configured prefix):
