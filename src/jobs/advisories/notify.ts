@@ -10,7 +10,13 @@ import type { NotificationStore } from '../../store/advisories/notification-stor
 const CLAIM_MS = 60_000;
 
 export type NotifyPorts = { poster: AdvisoryPoster; notes: NotificationStore; log: Logger; now?: () => Date };
-export type NotifyOutcome = { posted: number; updated: number; unchanged: number; skipped: number };
+export type NotifyOutcome = {
+  posted: number;
+  updated: number;
+  unchanged: number;
+  skipped: number;
+  failed: number;
+};
 
 /** One advisory's match as notifications need it: the fingerprint and count now, the findings on demand. */
 export type MatchedAdvisory = {
@@ -34,7 +40,7 @@ export async function reconcileNotifications(
   matched: readonly MatchedAdvisory[],
   ports: NotifyPorts,
 ): Promise<NotifyOutcome> {
-  const out: NotifyOutcome = { posted: 0, updated: 0, unchanged: 0, skipped: 0 };
+  const out: NotifyOutcome = { posted: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0 };
   for (const sub of subs) {
     const records = await ports.notes.all(sub.channel);
     for (const { advisory, fingerprint, total, findings } of matched) {
@@ -45,8 +51,17 @@ export async function reconcileNotifications(
         out.unchanged++;
         continue;
       }
-      const r = await reconcileOne(sub.channel, advisory, findings(), fingerprint, ports);
-      out[r]++;
+      try {
+        out[await reconcileOne(sub.channel, advisory, findings(), fingerprint, ports)]++;
+      } catch (err) {
+        // One channel or message failing (bot removed, Slack down) never blocks the others; the next
+        // re-match tries again from the recorded state.
+        out.failed++;
+        ports.log.warn(
+          { err, channel: sub.channel, advisory: advisory.id },
+          'advisory notification failed; will retry',
+        );
+      }
     }
   }
   return out;

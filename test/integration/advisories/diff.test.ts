@@ -71,4 +71,32 @@ describe('/scope diff <known-good> <suspicious>', () => {
       /No SBOM is known for sha256:b/,
     );
   });
+
+  it('/scope watch and unwatch keep one subscription per channel, per feed or all', async () => {
+    const config = advisoriesSchema.parse({
+      feeds: [
+        { name: 'osv', kind: 'osv', path: 'test/fixtures/advisories/osv' },
+        { name: 'iocs', kind: 'ioc', path: 'test/fixtures/advisories/iocs.csv' },
+      ],
+    });
+    const store = new AdvisoryStore(redis, testRedis().prefix);
+    const ports = {
+      inventory: new MemoryInventory([], []),
+      status: async () => ({ queues: [], workers: [], clusters: [], generatedAt: '' }),
+      advisories: { store, config, sboms: new FileSbomSource([]) },
+    };
+    const ctx = { channelId: 'C0INC', userId: 'U0ME' };
+    const run = (text: string) => runCommand(parseCommand(text), ports, undefined, ctx);
+    await run('watch osv');
+    await run('watch iocs');
+    expect((await store.subscriptions()).map((x) => x.feeds)).toEqual([['osv', 'iocs']]);
+    await run('unwatch osv');
+    expect((await store.subscriptions()).map((x) => x.feeds)).toEqual([['iocs']]);
+    await run('watch all');
+    expect((await store.subscriptions()).map((x) => x.feeds)).toEqual(['all']);
+    await run('unwatch');
+    expect(await store.subscriptions()).toEqual([]);
+    await expect(run('watch nosuchfeed')).rejects.toThrow(/no feed named nosuchfeed/);
+    await expect(runCommand(parseCommand('watch all'), ports)).rejects.toThrow(/per channel/);
+  });
 });
