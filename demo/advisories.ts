@@ -23,5 +23,9 @@ export async function demoAdvisoriesConfig(dir: string) {
 /** Starts feed polling and re-matching; `/scope watch all` then posts the advisory within a few seconds. */
 export async function startDemoAdvisories(c: Container): Promise<() => Promise<void>> {
   const running = await startAdvisories(c, slackClient(c));
+  // The first poll runs at once and re-matches; wait for it so the first /scope advisories has an answer.
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline && !(await c.advisories.matchedAt()))
+    await new Promise((r) => setTimeout(r, 100));
   return running.stop;
 }

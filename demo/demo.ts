@@ -100,7 +100,6 @@ export async function runDemo(argv: string[]): Promise<number> {
   const notifier = new SlackNotifier(slackClient(c), c.redis, config.redis.prefix, log, config.slack);
   const worker = startCommandWorker(c, { notifier, ports: commandPorts(c) });
   cleanups.push(worker.close);
-  cleanups.push(await startDemoAdvisories(c));
   const collector = startCollector(c);
   cleanups.push(collector.stop);
   await collector.ready;
@@ -111,6 +110,8 @@ export async function runDemo(argv: string[]): Promise<number> {
     for (const p of r.remove) dev.remove('v1', 'Pod', p.namespace, p.name);
     for (const o of r.add) dev.upsert(o);
   }
+
+  cleanups.push(await startDemoAdvisories(c));
 
   const endpoint = `http://127.0.0.1:${bot.port}/slack/commands`;
   const actionsEndpoint = `http://127.0.0.1:${bot.port}/slack/actions`;

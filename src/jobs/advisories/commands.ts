@@ -31,6 +31,8 @@ export type AdvisoriesReport = {
   }>;
   feeds: FeedState[];
   configuredFeeds: string[];
+  /** When the fleet was last matched; absent before the first re-match. */
+  matchedAt?: string;
 };
 
 export type AdvisoryReport = { advisory: Advisory; match?: MatchSummary };
@@ -56,10 +58,11 @@ export type WatchReport = {
 
 export async function listAdvisories(p: AdvisoryCommandPorts): Promise<AdvisoriesReport> {
   const feeds = enabledFeeds(p.config);
-  const [advisories, matches, states] = await Promise.all([
+  const [advisories, matches, states, matchedAt] = await Promise.all([
     p.store.advisories(feeds),
     p.store.matches(),
     p.store.feedStates(),
+    p.store.matchedAt(),
   ]);
   const byId = new Map(advisories.map((a) => [a.id, a]));
   const active = matches
@@ -90,6 +93,7 @@ export async function listAdvisories(p: AdvisoryCommandPorts): Promise<Advisorie
     active,
     feeds: states.filter((s) => p.config.feeds.some((f) => f.name === s.feed)),
     configuredFeeds: p.config.feeds.map((f) => f.name),
+    ...(matchedAt ? { matchedAt } : {}),
   };
 }
 

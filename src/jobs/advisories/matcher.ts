@@ -99,7 +99,7 @@ export class AdvisoryMatcher {
       findingsTotal += total;
       summaries.push(summarise(advisory.id, m, fingerprint, now));
     }
-    await store.saveMatches(summaries);
+    await store.saveMatches(summaries, now);
     const outcome: RematchOutcome = {
       advisories: advisories.length,
       matched: summaries.length,

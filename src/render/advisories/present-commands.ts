@@ -60,7 +60,11 @@ export function presentAdvisories(r: AdvisoriesReport, ctx: PresentContext): Mes
   } else {
     blocks.push({
       kind: 'section',
-      text: lit('No advisory matches anything that runs or ran (within the look-back window).'),
+      text: r.matchedAt
+        ? md`No advisory matches anything that runs or ran (within the look-back window), as of ${when(r.matchedAt, ctx.now)}.`
+        : lit(
+            'The fleet has not been matched against the feeds yet: the first re-match runs right after the first poll.',
+          ),
     });
   }
   const broken = r.feeds.filter((f) => f.lastError || f.problems);

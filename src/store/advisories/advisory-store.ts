@@ -118,7 +118,7 @@ export class AdvisoryStore {
   }
 
   /** Replaces every match summary with the result of one rematch. */
-  async saveMatches(summaries: readonly MatchSummary[]): Promise<void> {
+  async saveMatches(summaries: readonly MatchSummary[], at = new Date()): Promise<void> {
     const key = this.#k('matches');
     const tmp = `${key}:next`;
     const tx = this.#redis.multi();
@@ -128,7 +128,13 @@ export class AdvisoryStore {
     }
     if (summaries.length) tx.rename(tmp, key);
     else tx.del(key);
+    tx.set(this.#k('matched-at'), at.toISOString());
     await tx.exec();
+  }
+
+  /** When the last re-match finished; undefined before the first one. */
+  async matchedAt(): Promise<string | undefined> {
+    return (await this.#redis.get(this.#k('matched-at'))) ?? undefined;
   }
 
   async matches(): Promise<MatchSummary[]> {
