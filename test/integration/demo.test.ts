@@ -31,7 +31,9 @@ describe('the demo a newcomer runs first', () => {
     expect(stdout).toContain('first seen 2026-11-24 03:12 UTC');
     expect(stdout).toMatch(/Ran before[\s\S]*payments\/api \(deployment\) in dev-1/);
     expect(stdout).toContain('Did you mean /scope digest?');
-    expect(stdout).toContain('IOC-2026-0042 (critical) — Compromised payments-api base image · 2 workloads running it, 1 ran it before');
+    expect(stdout).toContain(
+      'IOC-2026-0042 (critical) — Compromised payments-api base image · 2 workloads running it, 1 ran it before',
+    );
     expect(stdout).toContain('Stopping the demo');
   });
 });
