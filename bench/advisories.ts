@@ -212,7 +212,7 @@ async function main(): Promise<void> {
   }
   const allMs = performance.now() - t;
   line(
-    `match:   ${advisories.length} advisories in ${allMs.toFixed(0)} ms (${matched} match, ${findings} findings); with the index build ${(allMs + buildMs).toFixed(0)} ms — target ≤ 5000 ms`,
+    `match:   ${advisories.length} advisories in ${allMs.toFixed(0)} ms (${matched} match, ${findings} findings) — target ≤ 5000 ms; with the index build ${(allMs + buildMs).toFixed(0)} ms`,
   );
 
   // ---- one new advisory against the indexed fleet: like the feed's, and on the most used packages (worst case)
@@ -233,12 +233,12 @@ async function main(): Promise<void> {
   };
   const typical = measure((s) => makeAdvisory(ADVISORIES + s, Math.floor(rand() * UNIVERSE * 2)));
   line(
-    `single:  one new advisory like the feed's: ${fmtSummary(typical.time)}; findings p50 ${typical.findings.p50}, max ${typical.findings.max}`,
+    `single:  one new advisory like the feed's: ${fmtSummary(typical.time)}; findings p50 ${typical.findings.p50}, max ${typical.findings.max} — target p99 ≤ 50 ms`,
   );
   const worst = measure((s) => makeAdvisory(ADVISORIES + SINGLE + s, s % 50, 2));
   const ss = worst.time;
   line(
-    `         every version of a top-50 package (worst case): ${fmtSummary(ss)}; findings p50 ${worst.findings.p50} — target ≤ 50 ms`,
+    `         every version of a top-50 package (worst case): ${fmtSummary(ss)}; findings p50 ${worst.findings.p50}`,
   );
 
   const results = {
