@@ -23,10 +23,11 @@ type Entry = { sbom: string; component: Component };
 export class ComponentIndex {
   readonly #byPackage = new Map<string, Map<string, Entry[]>>();
   readonly #byHash = new Map<string, Entry[]>();
-  readonly #sboms = new Set<string>();
+  readonly #sboms = new Map<string, readonly Component[]>();
 
   add(key: string, sbom: Pick<Sbom, 'components'>): void {
-    this.#sboms.add(key);
+    if (this.#sboms.has(key)) this.remove(key);
+    this.#sboms.set(key, sbom.components);
     for (const component of sbom.components) {
       const entry = { sbom: key, component };
       const id = component.identity;
@@ -52,8 +53,39 @@ export class ComponentIndex {
     }
   }
 
+  /** Takes one SBOM out again (an image that left the fleet), so the index can follow the fleet incrementally. */
+  remove(key: string): void {
+    const components = this.#sboms.get(key);
+    if (!components) return;
+    this.#sboms.delete(key);
+    const drop = <K>(map: Map<K, Entry[]>, k: K) => {
+      const list = map.get(k);
+      if (!list) return;
+      const kept = list.filter((e) => e.sbom !== key);
+      if (kept.length) map.set(k, kept);
+      else map.delete(k);
+    };
+    for (const component of components) {
+      const id = component.identity;
+      if (id && component.version) {
+        for (const name of [id.name, ...(id.aliases ?? [])]) {
+          const k = identityKey(id.ecosystem, name);
+          const versions = this.#byPackage.get(k);
+          if (!versions) continue;
+          drop(versions, component.version);
+          if (versions.size === 0) this.#byPackage.delete(k);
+        }
+      }
+      for (const h of component.hashes) drop(this.#byHash, `${h.algorithm}:${h.hex}`);
+    }
+  }
+
   has(key: string): boolean {
     return this.#sboms.has(key);
+  }
+
+  keys(): string[] {
+    return [...this.#sboms.keys()];
   }
 
   get size(): number {

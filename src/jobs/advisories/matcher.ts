@@ -49,38 +49,59 @@ export function enabledFeeds(config: AdvisoriesConfig): string[] {
  */
 export class AdvisoryMatcher {
   readonly #ports: AdvisoryPorts;
-  #cache: { key: string; index: FleetIndex; sboms: number } | undefined;
+  #cache: { key: string; sourceVersion: string; components: ComponentIndex; looked: Set<string> } | undefined;
 
   constructor(ports: AdvisoryPorts) {
     this.#ports = ports;
   }
 
+  /**
+   * The fleet index for now. The SBOM component index follows the fleet incrementally: images that appeared
+   * are looked up and added, images gone from the inventory (current and history) are removed; a change of
+   * the SBOM sources rebuilds it. Exposures are re-read every time (states and times change).
+   */
   async fleetIndex(now: Date): Promise<{ index: FleetIndex; rebuilt: boolean; sboms: number }> {
     const exposures = await loadExposures(this.#ports.inventory, now);
-    const key = `${imageSetFingerprint(exposures)}|${await this.#ports.sboms.version()}`;
-    if (this.#cache?.key === key) {
-      // Same images: reuse the component index, refresh exposures (states and times may have changed).
+    const images = new Map<string, { repository?: string; tag?: string }>();
+    for (const e of exposures) {
+      if (e.digest && !images.has(e.digest)) {
+        images.set(e.digest, {
+          ...(e.repository ? { repository: e.repository } : {}),
+          ...(e.tag ? { tag: e.tag } : {}),
+        });
+      }
+    }
+    const sourceVersion = await this.#ports.sboms.version();
+    const key = `${imageSetFingerprint(exposures)}|${sourceVersion}`;
+    let cache = this.#cache;
+    if (cache?.key === key) {
       return {
-        index: new FleetIndex(exposures, this.#cache.index.components),
+        index: new FleetIndex(exposures, cache.components),
         rebuilt: false,
-        sboms: this.#cache.sboms,
+        sboms: cache.components.size,
       };
     }
-    const components = new ComponentIndex();
-    const done = new Set<string>();
-    for (const e of exposures) {
-      if (!e.digest || done.has(e.digest)) continue;
-      done.add(e.digest);
-      const found = await this.#ports.sboms.sbomFor({
-        digest: e.digest,
-        ...(e.repository ? { repository: e.repository } : {}),
-        ...(e.tag ? { tag: e.tag } : {}),
-      });
-      if (found) components.add(e.digest, found.sbom);
+    if (!cache || cache.sourceVersion !== sourceVersion) {
+      cache = { key, sourceVersion, components: new ComponentIndex(), looked: new Set() };
     }
-    const index = new FleetIndex(exposures, components);
-    this.#cache = { key, index, sboms: components.size };
-    return { index, rebuilt: true, sboms: components.size };
+    for (const digest of cache.looked) {
+      if (images.has(digest)) continue;
+      cache.looked.delete(digest);
+      cache.components.remove(digest);
+    }
+    for (const [digest, ref] of images) {
+      if (cache.looked.has(digest)) continue;
+      cache.looked.add(digest);
+      const found = await this.#ports.sboms.sbomFor({ digest, ...ref });
+      if (found) cache.components.add(digest, found.sbom);
+    }
+    cache.key = key;
+    this.#cache = cache;
+    return {
+      index: new FleetIndex(exposures, cache.components),
+      rebuilt: true,
+      sboms: cache.components.size,
+    };
   }
 
   async rematch(now = new Date()): Promise<RematchOutcome> {

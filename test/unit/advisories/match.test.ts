@@ -127,6 +127,24 @@ describe('matching advisories against SBOM components', () => {
     ).toEqual([]);
   });
 
+  it('an SBOM taken out of the index matches nothing any more; the others still do', () => {
+    const i = index();
+    i.add(OTHER, fleetSbom);
+    const a = adv('GHSA-lodr-0000-0000', 'npm', 'lodash', [{ introduced: '0' }]);
+    expect(
+      i
+        .match(a)
+        .map((m) => m.sbom)
+        .sort(),
+    ).toEqual([IMG, OTHER]);
+    i.remove(IMG);
+    expect(i.match(a).map((m) => m.sbom)).toEqual([OTHER]);
+    expect(i.keys()).toEqual([OTHER]);
+    i.remove(OTHER);
+    expect(i.match(a)).toEqual([]);
+    expect(i.size).toBe(0);
+  });
+
   it('artifact hashes match component hashes', () => {
     const a: Advisory = {
       id: 'IOC-H',
