@@ -1,11 +1,14 @@
+import { WebClient } from '@slack/web-api';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SlackAdvisoryPoster } from '../../../src/adapters/slack/advisory-poster.ts';
 import type { Finding } from '../../../src/domain/advisories/match.ts';
 import type { Advisory } from '../../../src/domain/advisories/model.ts';
 import type { AdvisoryPoster } from '../../../src/domain/advisories/ports.ts';
 import { reconcileNotifications } from '../../../src/jobs/advisories/notify.ts';
 import { createLogger } from '../../../src/log.ts';
 import { NotificationStore } from '../../../src/store/advisories/notification-store.ts';
+import { startFakeSlack } from '../../../src/testing/fake-slack.ts';
 import { testRedis } from '../../support/redis.ts';
 
 const advisory: Advisory = {
@@ -120,5 +123,22 @@ describe('notification crash window (Slack accepted the post, the ts was not rec
     await notes.release('C0INC', advisory.id, held as string);
     await reconcileNotifications(sub, [matched], { poster: s.p, notes, log });
     expect(s.calls).toEqual(['post C0INC:MAL-2025-7']);
+  });
+});
+
+describe('SlackAdvisoryPoster against the fake Slack', () => {
+  it('finds a post by its metadata key in the channel history (crash recovery), and nothing for another key', async () => {
+    const slack = await startFakeSlack();
+    slack.addChannel({ id: 'C0INC', name: 'inc' });
+    try {
+      const poster = new SlackAdvisoryPoster(new WebClient(slack.botToken, { slackApiUrl: slack.apiUrl }));
+      const msg = { summary: 'Advisory MAL-2025-7', blocks: [] };
+      const { ts } = await poster.post('C0INC', msg, 'C0INC:MAL-2025-7');
+      await poster.post('C0INC', msg, 'C0INC:MAL-2025-8');
+      expect(await poster.findPosted('C0INC', 'C0INC:MAL-2025-7')).toBe(ts);
+      expect(await poster.findPosted('C0INC', 'C0INC:MAL-2025-9')).toBeUndefined();
+    } finally {
+      await slack.close();
+    }
   });
 });
