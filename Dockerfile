@@ -3,9 +3,9 @@
 # Node 24 runs the TypeScript sources directly (type stripping), so there is no build step: the image holds
 # src/, package.json and the production dependencies installed from the lockfile.
 #
-# Base image: pinned by tag here. In production pin it by digest as well so a re-pushed tag cannot change what
-# you run, e.g.  FROM node:24-bookworm-slim@sha256:<digest>   (docker buildx imagetools inspect node:24-bookworm-slim)
-ARG NODE_IMAGE=node:24-bookworm-slim
+# Base image pinned by digest, so a re-pushed tag cannot change what is built. The tag stays for readers; the
+# digest decides. Re-pin (and review the diff) with scripts/pin-images.sh — see deploy/images.md.
+ARG NODE_IMAGE=node:24-bookworm-slim@sha256:0000000000000000000000000000000000000000000000000000000000000000
 
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
@@ -29,6 +29,8 @@ WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY src ./src
+# Writable by the runtime user for the audit chain's witness file (a named volume in docker-compose.yml).
+RUN mkdir -p /var/lib/scope-audit && chown node:node /var/lib/scope-audit
 # The official image's unprivileged user (uid 1000).
 USER node
 # 3000: Slack requests (HTTP mode); 9464: /healthz, /readyz, /metrics.

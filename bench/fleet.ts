@@ -4,6 +4,10 @@
  * (so ≈1.5 containers per pod), 2 × IMAGES distinct images (an app image and a sidecar image per index,
  * hence ≈2 × IMAGES distinct digests) spread round-robin over the whole fleet so that a common digest runs
  * in many clusters, and one planted "needle" digest running in a few pods of 3 clusters.
+ *
+ * SCOPE_BENCH_FLEET picks a preset shape (`standard`, the default, as above; `heavy`: Deployments of 10 pods
+ * with one container each, 5,000 images, half of the imageIDs in docker-pullable:// form, as dockershim
+ * and cri-dockerd report them); the individual SCOPE_BENCH_* knobs override a preset's values.
  */
 import type { KubeObject } from '../src/testing/fake-kube.ts';
 import {
@@ -14,13 +18,42 @@ import {
 } from '../src/testing/kube-fixtures.ts';
 
 export type FleetShape = {
+  /** Preset the shape started from. */
+  name: FleetPreset;
   clusters: number;
   /** Pods per cluster (needle pods included). */
   podsPerCluster: number;
-  /** Distinct app images; as many distinct sidecar images again. */
+  /** Distinct app images; as many distinct sidecar images again when `sidecars`. */
   images: number;
   podsPerDeployment: number;
   namespaces: number;
+  /** Every other Deployment runs a sidecar container too. */
+  sidecars: boolean;
+  /** Share of Deployments (in percent) whose imageIDs are reported as `docker-pullable://repo@sha256:…`. */
+  pullablePercent: number;
+};
+
+export type FleetPreset = 'standard' | 'heavy';
+
+const PRESETS: Record<FleetPreset, Omit<FleetShape, 'name'>> = {
+  standard: {
+    clusters: 20,
+    podsPerCluster: 10_000,
+    images: 2_500,
+    podsPerDeployment: 5,
+    namespaces: 40,
+    sidecars: true,
+    pullablePercent: 0,
+  },
+  heavy: {
+    clusters: 20,
+    podsPerCluster: 10_000,
+    images: 5_000,
+    podsPerDeployment: 10,
+    namespaces: 40,
+    sidecars: false,
+    pullablePercent: 50,
+  },
 };
 
 export type BenchCluster = { index: number; name: string; environment: string; needlePods: number };
@@ -31,13 +64,27 @@ export const NEEDLE_REPLICAS = 2;
 const NEEDLE_NAMESPACE = 'payments';
 
 export function shapeFromEnv(env: NodeJS.ProcessEnv = process.env): FleetShape {
+  const name = env.SCOPE_BENCH_FLEET || 'standard';
+  if (name !== 'standard' && name !== 'heavy') {
+    throw new Error(`SCOPE_BENCH_FLEET=${name}: expected standard or heavy`);
+  }
+  const p = PRESETS[name];
   return {
-    clusters: intEnv(env, 'SCOPE_BENCH_CLUSTERS', 20, 1, 200),
-    podsPerCluster: intEnv(env, 'SCOPE_BENCH_PODS', 10_000, 10, 200_000),
-    images: intEnv(env, 'SCOPE_BENCH_IMAGES', 2_500, 1, 100_000),
-    podsPerDeployment: intEnv(env, 'SCOPE_BENCH_PODS_PER_DEPLOYMENT', 5, 1, 1000),
-    namespaces: intEnv(env, 'SCOPE_BENCH_NAMESPACES', 40, 1, 10_000),
+    name,
+    clusters: intEnv(env, 'SCOPE_BENCH_CLUSTERS', p.clusters, 1, 200),
+    podsPerCluster: intEnv(env, 'SCOPE_BENCH_PODS', p.podsPerCluster, 10, 200_000),
+    images: intEnv(env, 'SCOPE_BENCH_IMAGES', p.images, 1, 100_000),
+    podsPerDeployment: intEnv(env, 'SCOPE_BENCH_PODS_PER_DEPLOYMENT', p.podsPerDeployment, 1, 1000),
+    namespaces: intEnv(env, 'SCOPE_BENCH_NAMESPACES', p.namespaces, 1, 10_000),
+    sidecars: intEnv(env, 'SCOPE_BENCH_SIDECARS', p.sidecars ? 1 : 0, 0, 1) === 1,
+    pullablePercent: intEnv(env, 'SCOPE_BENCH_PULLABLE_PERCENT', p.pullablePercent, 0, 100),
   };
+}
+
+/** True when the shape is its preset at full scale (the scale the targets are set for). */
+export function isFullScale(shape: FleetShape): boolean {
+  const p = PRESETS[shape.name];
+  return (Object.keys(p) as Array<keyof typeof p>).every((k) => shape[k] === p[k]);
 }
 
 export function intEnv(
@@ -124,8 +171,15 @@ export function clusterObjects(shape: FleetShape, cluster: BenchCluster): KubeOb
   for (let d = 0; remaining > 0; d++) {
     const g = cluster.index * perCluster + d;
     const replicas = Math.min(shape.podsPerDeployment, remaining);
-    const containers = [{ name: 'app', image: appImage(g % shape.images) }];
-    if (d % 2 === 1) containers.push({ name: 'proxy', image: sidecarImage((g >> 1) % shape.images) });
+    const containers: Array<{ name: string; image: string; imageID?: string }> = [
+      { name: 'app', image: appImage(g % shape.images) },
+    ];
+    if (shape.sidecars && d % 2 === 1)
+      containers.push({ name: 'proxy', image: sidecarImage((g >> 1) % shape.images) });
+    // Spread evenly: Deployment d reports docker-pullable:// ids when its position crosses a percent step.
+    if (Math.floor(((d + 1) * shape.pullablePercent) / 100) > Math.floor((d * shape.pullablePercent) / 100)) {
+      for (const c of containers) c.imageID = `docker-pullable://${defaultImageID(c.image)}`;
+    }
     out.push(
       ...makeDeploymentChain({
         namespace: `team-${d % shape.namespaces}`,
@@ -162,7 +216,8 @@ export function commonDigests(shape: FleetShape): string[] {
   const totalDeployments = shape.clusters * deploymentsPerCluster(shape);
   const out = new Set<string>();
   for (let i = 0; i < Math.min(shape.images, totalDeployments); i++) out.add(digestOfImage(appImage(i)));
-  for (let i = 0; i < Math.min(shape.images, Math.floor(totalDeployments / 2)); i++)
-    out.add(digestOfImage(sidecarImage(i)));
+  if (shape.sidecars)
+    for (let i = 0; i < Math.min(shape.images, Math.floor(totalDeployments / 2)); i++)
+      out.add(digestOfImage(sidecarImage(i)));
   return [...out];
 }

@@ -4,6 +4,7 @@
  * (bench/fake-fleet-server.ts); a real redis-server runs on a free loopback port; this process is the
  * measured scope process. Phases, in order:
  *
+ *   0. responsiveness  a hanging cluster's deadline, stop(), a watch abort, the fake server's load and close
  *   1. sync     initial FleetCollector.syncOnce of every cluster into the Redis InventoryStore, with RSS
  *   2. lookup   digestQuery from the index for random digests (10 % needle, 90 % common), and its parts
  *   3. slash    signed `/scope digest <needle>` → Bolt → queue → worker → chat.postMessage on a fake Slack
@@ -17,12 +18,16 @@
  * Knobs (environment), defaults in brackets:
  *   SCOPE_BENCH_CLUSTERS [20]  SCOPE_BENCH_PODS per cluster [10000]  SCOPE_BENCH_IMAGES [2500 app images,
  *   as many sidecar images]  SCOPE_BENCH_LOOKUPS [2000]  SCOPE_BENCH_COMMANDS [200]
- *   SCOPE_BENCH_PARALLELISM [2, inventory.clusterParallelism]  SCOPE_BENCH_PAGE_SIZE [500]
+ *   SCOPE_BENCH_PARALLELISM [2, inventory.clusterParallelism]  SCOPE_BENCH_PAGE_SIZE [250, inventory.pageSize]
  *   SCOPE_BENCH_CLUSTER_TIMEOUT [20, cluster timeoutSeconds]  SCOPE_BENCH_KUBECTL_PARALLEL [8]
  *   SCOPE_BENCH_SETTLE_SECONDS [12, idle time before the steady-state RSS]
- *   SCOPE_BENCH_SKIP [comma list of: lookup, slash, resync, cold, replay, kubectl, kubectl-par]
+ *   SCOPE_BENCH_SKIP [comma list of: responsiveness, lookup, slash, resync, cold, replay, kubectl, kubectl-par]
+ *   SCOPE_BENCH_FLEET [standard | heavy: the fleet preset, see bench/fleet.ts]
+ *   SCOPE_BENCH_COLLECTOR [thread: phases 1 and 3b in a worker thread with the collector's heap limit, as
+ *   the worker process runs it | inline: in this isolate, no limit]
  *   SCOPE_BENCH_OUT [bench/results/latest.json]  SCOPE_BENCH_TIMEOUT_SECONDS [900, whole run]
- *   SCOPE_BENCH_PODS_PER_DEPLOYMENT [5]  SCOPE_BENCH_NAMESPACES [40 per cluster]
+ *   SCOPE_BENCH_PODS_PER_DEPLOYMENT [5]  SCOPE_BENCH_NAMESPACES [40 per cluster]  SCOPE_BENCH_SIDECARS [1]
+ *   SCOPE_BENCH_PULLABLE_PERCENT [0] (preset defaults; heavy: 10, 40, 0, 50, 5000 images)
  *   SCOPE_BENCH_FAKE_KEEPALIVE_SECONDS [90, like kube-apiserver's idle timeout]
  * Diagnostics: SCOPE_BENCH_SMAPS=1 (where the RSS is after the sync), SCOPE_BENCH_ALLOC_PROFILE=1 (what a
  * lookup allocates, by function). Node flags go through NODE_OPTIONS (e.g. --max-semi-space-size=16).
@@ -43,19 +48,19 @@ import { getHeapSpaceStatistics } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { Redis } from 'ioredis';
 import pLimit from 'p-limit';
-import { FleetCollector, scanFleet } from '../src/adapters/kubernetes/collector.ts';
+import { scanFleet } from '../src/adapters/kubernetes/collector.ts';
 import { type Config, parseConfig } from '../src/config.ts';
 import { buildContainer, type Container } from '../src/container.ts';
 import { buildDigestReport } from '../src/domain/inventory/fleet-report.ts';
 import type { Digest } from '../src/domain/inventory/image-ref.ts';
-import type { ClusterSync, InventoryWriter, PodRecord } from '../src/domain/inventory/inventory.ts';
+import type { InventoryWriter, PodRecord } from '../src/domain/inventory/inventory.ts';
 import { digestQuery } from '../src/jobs/inventory-queries.ts';
 import { createLogger } from '../src/log.ts';
 import { InventoryStore } from '../src/store/inventory/inventory-store.ts';
 import { type RedisServer, startRedisServer } from '../src/testing/redis-server.ts';
 import type { FleetReady } from './fake-fleet-server.ts';
-import { commonDigests, intEnv, NEEDLE_DIGEST, shapeFromEnv } from './fleet.ts';
-
+import { commonDigests, intEnv, isFullScale, NEEDLE_DIGEST, shapeFromEnv } from './fleet.ts';
+import { responsivenessPhase } from './responsiveness.ts';
 import {
   calibrate,
   fmtSummary,
@@ -69,17 +74,19 @@ import {
   type Summary,
   summarize,
 } from './stats.ts';
+import { inlineRunner, threadRunner } from './sync-runner.ts';
+import { type RelistTiming, writeCluster } from './timing-writer.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const env = process.env;
 const shape = shapeFromEnv(env);
-const SKIPPABLE = ['lookup', 'slash', 'resync', 'cold', 'replay', 'kubectl', 'kubectl-par'];
+const SKIPPABLE = ['responsiveness', 'lookup', 'slash', 'resync', 'cold', 'replay', 'kubectl', 'kubectl-par'];
 const knobs = {
   ...shape,
   lookups: intEnv(env, 'SCOPE_BENCH_LOOKUPS', 2000, 1, 1_000_000),
   commands: intEnv(env, 'SCOPE_BENCH_COMMANDS', 200, 1, 100_000),
   parallelism: intEnv(env, 'SCOPE_BENCH_PARALLELISM', 2, 1, 64),
-  pageSize: intEnv(env, 'SCOPE_BENCH_PAGE_SIZE', 500, 10, 5000),
+  pageSize: intEnv(env, 'SCOPE_BENCH_PAGE_SIZE', 250, 10, 5000),
   clusterTimeoutSeconds: intEnv(env, 'SCOPE_BENCH_CLUSTER_TIMEOUT', 20, 1, 300),
   kubectlParallel: intEnv(env, 'SCOPE_BENCH_KUBECTL_PARALLEL', 8, 1, 64),
   settleSeconds: intEnv(env, 'SCOPE_BENCH_SETTLE_SECONDS', 12, 0, 120),
@@ -91,10 +98,13 @@ const knobs = {
       .filter(Boolean),
   ),
   out: env.SCOPE_BENCH_OUT ?? join(ROOT, 'bench', 'results', 'latest.json'),
+  collector: env.SCOPE_BENCH_COLLECTOR === 'inline' ? ('inline' as const) : ('thread' as const),
 };
 for (const s of knobs.skip)
   if (!SKIPPABLE.includes(s)) throw new Error(`SCOPE_BENCH_SKIP: unknown phase ${s}`);
-const FULL_SCALE = shape.clusters === 20 && shape.podsPerCluster === 10_000 && shape.images === 2500;
+if (env.SCOPE_BENCH_COLLECTOR && !['thread', 'inline'].includes(env.SCOPE_BENCH_COLLECTOR))
+  throw new Error(`SCOPE_BENCH_COLLECTOR=${env.SCOPE_BENCH_COLLECTOR}: expected thread or inline`);
+const FULL_SCALE = isFullScale(shape);
 const PREFIX = '{bench}';
 const SIGNING_SECRET = `bench-signing-secret-${randomBytes(8).toString('hex')}`;
 const CHANNEL = 'C0INCIDENT';
@@ -218,48 +228,6 @@ function fmtCpu(c: CpuUse): string {
 }
 
 // ---------------------------------------------------------------- helpers
-
-/** Times every replaceCluster the collector makes, relative to `t0()`. */
-class TimingWriter implements InventoryWriter {
-  readonly writes: Array<{ cluster: string; pods: number; startMs: number; endMs: number }> = [];
-  readonly #inner: InventoryWriter;
-  readonly #t0: () => number;
-  constructor(inner: InventoryWriter, t0: () => number) {
-    this.#inner = inner;
-    this.#t0 = t0;
-  }
-  async replaceCluster(cluster: string, environment: string, pods: readonly PodRecord[], at: Date) {
-    const startMs = performance.now() - this.#t0();
-    await this.#inner.replaceCluster(cluster, environment, pods, at);
-    this.writes.push({ cluster, pods: pods.length, startMs, endMs: performance.now() - this.#t0() });
-  }
-  upsertPod(pod: PodRecord, at: Date) {
-    return this.#inner.upsertPod(pod, at);
-  }
-  removePod(cluster: string, namespace: string, name: string, at: Date) {
-    return this.#inner.removePod(cluster, namespace, name, at);
-  }
-  recordSync(sync: ClusterSync) {
-    return this.#inner.recordSync(sync);
-  }
-}
-
-/** Total time covered by a set of intervals (overlaps counted once). */
-function unionMs(intervals: ReadonlyArray<{ startMs: number; endMs: number }>): number {
-  const s = [...intervals].sort((a, b) => a.startMs - b.startMs);
-  let total = 0;
-  let curStart = 0;
-  let curEnd = Number.NEGATIVE_INFINITY;
-  for (const i of s) {
-    if (i.startMs > curEnd) {
-      if (curEnd > curStart) total += curEnd - curStart;
-      curStart = i.startMs;
-      curEnd = i.endMs;
-    } else curEnd = Math.max(curEnd, i.endMs);
-  }
-  if (curEnd > curStart) total += curEnd - curStart;
-  return total;
-}
 
 async function startFleet(): Promise<{ ready: FleetReady; child: ChildProcess; startMs: number }> {
   const t0 = performance.now();
@@ -486,7 +454,8 @@ async function main(): Promise<void> {
   );
   line(`         Node ${m.node}, redis-server ${m.redis}, kubectl ${m.kubectl}`);
   line(
-    `fleet:   ${shape.clusters} clusters × ${shape.podsPerCluster} pods, ${shape.images} app + ${shape.images} sidecar images; ` +
+    `fleet:   ${shape.name}: ${shape.clusters} clusters × ${shape.podsPerCluster} pods in Deployments of ${shape.podsPerDeployment}, ` +
+      `${shape.images} app${shape.sidecars ? ` + ${shape.images} sidecar` : ''} images, ${shape.pullablePercent} % docker-pullable:// imageIDs; ` +
       `page size ${knobs.pageSize}, cluster parallelism ${knobs.parallelism}` +
       (FULL_SCALE ? '' : '  (scaled down: the targets are for 20 × 10,000)'),
   );
@@ -496,6 +465,14 @@ async function main(): Promise<void> {
   calibrate();
   const calibrationStart = calibrate();
   line(`         calibration (fixed JSON work, lower is faster): ${calibrationStart} ms`);
+
+  if (!knobs.skip.has('responsiveness')) {
+    line();
+    line(
+      '0. responsiveness: deadlines, stop, abort, fake load and close (figures the tests no longer assert)',
+    );
+    results.responsiveness = await responsivenessPhase(line);
+  }
 
   // ---- environment: redis-server, the fake fleet
   const redisServer: RedisServer = await startRedisServer();
@@ -537,31 +514,33 @@ async function main(): Promise<void> {
 
   // ---- 1. initial sync
   line();
-  line('1. full initial sync: FleetCollector.syncOnce → InventoryStore (Redis)');
+  line(
+    `1. full initial sync: FleetCollector.syncOnce → InventoryStore (Redis), ${
+      knobs.collector === 'inline'
+        ? 'collector in this isolate, no heap limit'
+        : `collector in a worker thread with the worker's heap limit (inventory.collectorHeapMb ${config.inventory.collectorHeapMb} MB)`
+    }`,
+  );
   gc();
   const rssBeforeSync = process.memoryUsage.rss();
   sampler.resetPeak();
   let t0 = 0;
-  const writer = new TimingWriter(store, () => t0);
-  const collector = new FleetCollector(config.clusters, writer, {
-    pageSize: config.inventory.pageSize,
-    clusterParallelism: config.inventory.clusterParallelism,
-    resyncMs: config.inventory.resyncMinutes * 60_000,
-    log,
-  });
+  const runner =
+    knobs.collector === 'inline'
+      ? inlineRunner(config, store, log, knobs.timeoutSeconds)
+      : threadRunner(config, knobs.timeoutSeconds);
+  cleanups.push(() => runner.close());
   const cpu0 = cpuMark(pids);
   t0 = performance.now();
-  const syncs = await collector.syncOnce(AbortSignal.timeout(knobs.timeoutSeconds * 1000));
+  const first = await runner.sync();
+  const syncs = first.syncs;
   const syncMs = performance.now() - t0;
   const syncCpu = cpuSince(cpu0, pids);
   const syncPeakSampled = sampler.peak;
   const syncMaxRss = maxRssBytes();
   const failed = syncs.filter((s) => !s.ok);
   const syncedPods = syncs.reduce((a, s) => a + s.pods, 0);
-  const lastListDone = Math.max(...writer.writes.map((w) => w.startMs));
-  const writeSum = writer.writes.reduce((a, w) => a + (w.endMs - w.startMs), 0);
-  const writeUnion = unionMs(writer.writes);
-  const perClusterWrite = summarize(writer.writes.map((w) => w.endMs - w.startMs));
+  const relists = relistFigures(first.relists);
   const afterSyncRss = process.memoryUsage.rss();
   // V8 keeps the pages it freed pooled until its memory reducer runs, about 8 s after the last GC; the
   // steady state is what the worker holds after that, idle.
@@ -582,13 +561,7 @@ async function main(): Promise<void> {
     clustersOk: syncs.length - failed.length,
     clustersFailed: failed.map((s) => ({ cluster: s.cluster, error: s.error })),
     pods: syncedPods,
-    allListsDoneAtS: r1(lastListDone),
-    redisWrite: {
-      inFlightS: r1(writeUnion),
-      sumOverClustersS: r1(writeSum),
-      perClusterMs: perClusterWrite,
-      tailAfterLastListS: r1(syncMs - lastListDone),
-    },
+    relists,
     cpu: syncCpu,
     rssMb: {
       processBaseline: mb(baselineRss),
@@ -611,10 +584,7 @@ async function main(): Promise<void> {
     `   wall ${secs(syncMs)} for ${syncedPods} pods, ${syncs.length - failed.length}/${syncs.length} clusters ok` +
       (failed.length ? ` — FAILED: ${failed.map((s) => `${s.cluster}: ${s.error}`).join('; ')}` : ''),
   );
-  line(
-    `   breakdown: last LIST done at ${secs(lastListDone)}; replaceCluster in flight ${secs(writeUnion)} of the wall ` +
-      `(sum over clusters ${secs(writeSum)}; per cluster ${fmtSummary(perClusterWrite)}); after the last LIST ${secs(syncMs - lastListDone)}`,
-  );
+  line(`   ${fmtRelists(relists)}`);
   line(`   CPU: ${fmtCpu(syncCpu)}`);
   line(
     `   scope RSS: ${mb(baselineRss)} MB at start, ${mb(rssBeforeSync)} MB before sync, peak ${mb(peakRss)} MB ` +
@@ -632,10 +602,10 @@ async function main(): Promise<void> {
   });
   target({
     id: 'collector-rss',
-    what: 'collector RSS (peak during sync; steady after)',
-    target: '≤ 600 MB',
+    what: `collector RSS (peak during sync; steady after), ${shape.name} fleet`,
+    target: '≤ 400 MB',
     value: `${mb(peakRss)} MB; ${mb(steady.rss)} MB`,
-    met: peakRss <= 600 * 2 ** 20 && steady.rss <= 600 * 2 ** 20,
+    met: peakRss <= 400 * 2 ** 20 && steady.rss <= 400 * 2 ** 20,
   });
 
   // ---- 2. digest lookups
@@ -715,33 +685,31 @@ async function main(): Promise<void> {
     );
     sampler.resetPeak();
     const c1 = cpuMark(pids);
-    writer.writes.length = 0;
     t0 = performance.now();
     let done = false;
-    const resync = collector.syncOnce(AbortSignal.timeout(knobs.timeoutSeconds * 1000)).finally(() => {
+    const resync = runner.sync().finally(() => {
       done = true;
     });
     const during: number[] = [];
     if (slash) {
       for (let i = 0; i < 10_000 && !done; i++) during.push((await slash.send()).toPostMs);
     }
-    const again = await resync;
+    const { syncs: again, relists: againRelists } = await resync;
     const ms = performance.now() - t0;
     const cpu = cpuSince(c1, pids);
-    const w = summarize(writer.writes.map((x) => x.endMs - x.startMs));
+    const rl = relistFigures(againRelists);
     const sd = during.length ? summarize(during) : undefined;
     results.resync = {
       wallS: r1(ms),
       clustersOk: again.filter((s) => s.ok).length,
-      perClusterWriteMs: w,
+      relists: rl,
       cpu,
       rssPeakSampledMb: mb(sampler.peak),
       kernelMaxRssSoFarMb: mb(maxRssBytes()),
       slashDuringResyncMs: sd,
     };
-    line(
-      `   wall ${secs(ms)}, ${again.filter((s) => s.ok).length}/${again.length} clusters ok; replaceCluster per cluster ${fmtSummary(w)}`,
-    );
+    line(`   wall ${secs(ms)}, ${again.filter((s) => s.ok).length}/${again.length} clusters ok`);
+    line(`   ${fmtRelists(rl)}`);
     line(`   CPU: ${fmtCpu(cpu)}; scope RSS peak ${mb(sampler.peak)} MB (sampled)`);
     if (sd) line(`   slash command → posted answer while it ran: ${fmtSummary(sd)}`);
   }
@@ -754,6 +722,7 @@ async function main(): Promise<void> {
     t0 = performance.now();
     const thread = new Worker(new URL('../src/collector-thread.ts', import.meta.url), {
       workerData: { config: JSON.parse(JSON.stringify(config)) },
+      resourceLimits: { maxOldGenerationSizeMb: config.inventory.collectorHeapMb },
     });
     const allSynced = async () =>
       (await container.inventory.syncStates()).every((st) => (st.lastSuccessAt ?? '') > started);
@@ -1036,7 +1005,7 @@ async function coldPhase(config: Config, container: Container, pids: Pids): Prom
     const t = performance.now();
     for (const [cluster, pods] of clusters) {
       const s1 = performance.now();
-      await w.replaceCluster(cluster, pods[0]?.environment ?? 'unknown', pods, at);
+      await writeCluster(w, cluster, pods[0]?.environment ?? 'unknown', pods, at, knobs.pageSize);
       per.push(performance.now() - s1);
     }
     return { wallS: r1(performance.now() - t), perClusterMs: summarize(per), cpu: cpuSince(c, pids) };
@@ -1051,19 +1020,56 @@ async function coldPhase(config: Config, container: Container, pids: Pids): Prom
   const c2 = await commands();
   results.replay = {
     what:
-      'InventoryStore.replaceCluster of the scanned pods, one cluster after the other, no LIST: the Redis write cost alone. ' +
+      'The scanned pods written through InventoryStore re-lists (beginRelist, writePage per page of pageSize, finish), ' +
+      'one cluster after the other, no LIST: the Redis write cost alone. ' +
       'redisCommands counts what redis-server processed, commands run inside Lua scripts included',
     initial: { ...initial, redisCommands: c1 - c0 },
     unchangedResync: { ...unchanged, redisCommands: c2 - c1 },
   };
   line(
-    `   write path alone, replaceCluster cluster after cluster (no LIST): into an empty index ${initial.wallS} s ` +
+    `   write path alone, re-list cluster after cluster (no LIST): into an empty index ${initial.wallS} s ` +
       `(${c1 - c0} Redis commands; CPU ${fmtCpu(initial.cpu)})`,
   );
   line(
     `     the same pods again (unchanged re-sync): ${unchanged.wallS} s (${c2 - c1} Redis commands; CPU ${fmtCpu(unchanged.cpu)})`,
   );
   return coldMs;
+}
+
+type RelistFigures = {
+  clusters: number;
+  pods: number;
+  written: number;
+  unchanged: number;
+  removed: number;
+  pageWriteSumS: number;
+  perClusterMs: Summary;
+  sweepMs: Summary;
+  lastListDoneAtS: number;
+};
+
+/** The re-lists of a sync, summed: pods written vs. unchanged (fingerprints), time in page writes and sweeps. */
+function relistFigures(relists: readonly RelistTiming[]): RelistFigures {
+  const sum = (f: (r: RelistTiming) => number) => relists.reduce((a, r) => a + f(r), 0);
+  return {
+    clusters: relists.length,
+    pods: sum((r) => r.pods),
+    written: sum((r) => r.written),
+    unchanged: sum((r) => r.unchanged),
+    removed: sum((r) => r.removed),
+    pageWriteSumS: r1(sum((r) => r.pageWriteMs)),
+    perClusterMs: summarize(relists.map((r) => r.endMs - r.startMs)),
+    sweepMs: summarize(relists.map((r) => r.sweepMs)),
+    lastListDoneAtS: r1(Math.max(0, ...relists.map((r) => r.listedMs))),
+  };
+}
+
+function fmtRelists(f: RelistFigures): string {
+  return (
+    `re-lists: ${f.clusters} clusters, ${f.pods} pods: ${f.written} written, ${f.unchanged} unchanged (fingerprint), ` +
+    `${f.removed} removed; page writes ${f.pageWriteSumS} s summed over clusters; per cluster (list + writes + sweep) ` +
+    `${fmtSummary(f.perClusterMs)}; sweep ${fmtSummary(f.sweepMs)}; last LIST done at ${f.lastListDoneAtS} s`
+  );
 }
 
 async function kubectlPhase(fleet: FleetReady, coldMs: number | undefined): Promise<void> {
@@ -1172,8 +1178,9 @@ async function cleanup(): Promise<void> {
 }
 
 try {
-  // `npm run bench -- --advisories`: the advisory matching benchmark (bench/advisories.ts) instead.
+  // `npm run bench -- --advisories` / `-- --audit`: the advisory matching / CloudTrail audit benchmarks instead.
   if (process.argv.includes('--advisories')) await import('./advisories.ts');
+  else if (process.argv.includes('--audit')) await (await import('./audit.ts')).runAuditBench();
   else await main();
 } catch (err) {
   process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,13 +11,23 @@ import { parseConfig } from '../src/config.ts';
 import { buildContainer } from '../src/container.ts';
 import { createLogger } from '../src/log.ts';
 import { type FakeKube, startFakeKube } from '../src/testing/fake-kube.ts';
+import type { FakeSlackMessage } from '../src/testing/fake-slack.ts';
 import { slackSettingsFor, startFakeSlack } from '../src/testing/fake-slack.ts';
+import { registerGitopsCrds } from '../src/testing/freeze-fixtures.ts';
 import { type RedisServer, startRedisServer } from '../src/testing/redis-server.ts';
 import { sendBlockActions, sendSlashCommand } from '../src/testing/slack-requests.ts';
 import { startCommandWorker } from '../src/worker.ts';
-import { commandPorts, slackClient, startCollector } from '../src/worker-process.ts';
+import {
+  actionButtons,
+  commandPorts,
+  slackClient,
+  startActions,
+  startCollector,
+} from '../src/worker-process.ts';
 import { demoAdvisoriesConfig, startDemoAdvisories } from './advisories.ts';
+import { startDemoAws } from './audit.ts';
 import { AGENT_ODD, COMPROMISED, demoFleet, devRollout } from './fleet.ts';
+import { approveAsSecondUser, completeReasonModal, demoActionsConfig, type FreezeDemo } from './freeze.ts';
 import { type ConsoleButton, renderBlocks } from './render-blocks.ts';
 
 const CHANNEL = 'C0DEMOINC';
@@ -33,10 +44,12 @@ export async function runDemo(argv: string[]): Promise<number> {
     options: {
       script: { type: 'string' },
       'no-color': { type: 'boolean', default: false },
+      verify: { type: 'boolean', default: false },
     },
   });
   const color = !values['no-color'] && process.stdout.isTTY === true && !process.env.NO_COLOR;
   const say = (s: string) => process.stdout.write(`${s}\n`);
+  if (values.verify) return (await import('./verify.ts')).runVerifyDemo(say, color);
   const dim = (s: string) => (color ? `\u001b[2m${s}\u001b[22m` : s);
   const dir = await mkdtemp(join(tmpdir(), 'scope-demo-'));
   const cleanups: Array<() => Promise<unknown>> = [async () => rm(dir, { recursive: true, force: true })];
@@ -63,6 +76,7 @@ export async function runDemo(argv: string[]): Promise<number> {
   const clusters = [];
   for (const c of fleet) {
     const fake = await startFakeKube({ name: c.name });
+    registerGitopsCrds(fake);
     fake.load(c.objects);
     const kubeconfig = await fake.writeKubeconfig(dir);
     if (c.unreachable) await fake.close();
@@ -82,15 +96,21 @@ export async function runDemo(argv: string[]): Promise<number> {
   slack.addChannel({ id: CHANNEL, name: 'inc-vendor-compromise' });
   cleanups.push(() => slack.close());
 
+  const aws = await startDemoAws();
+  cleanups.push(aws.stop);
+
   const logFile = join(dir, 'scope.log');
   const config = parseConfig({
     slack: slackSettingsFor(slack, SECRET),
     redis: { url: redis.url, prefix: '{scope-demo}' },
     clusters,
+    aws: aws.config,
     access: { allowedChannels: [CHANNEL] },
     worker: { concurrency: 4, attempts: 3, backoffMs: 200 },
+    actions: demoActionsConfig(),
     log: { level: 'info' },
     advisories: await demoAdvisoriesConfig(dir),
+    audit: { hmacSecret: randomBytes(32).toString('hex'), witnessFile: join(dir, 'audit-witness.jsonl') },
   });
   const log = createLogger('info', 'demo', pino.destination({ dest: logFile, sync: false }));
   const c = buildContainer(config, 'demo', log);
@@ -98,8 +118,10 @@ export async function runDemo(argv: string[]): Promise<number> {
   const bot = await startBot(c, { port: 0, host: '127.0.0.1' });
   cleanups.push(bot.stop);
   const notifier = new SlackNotifier(slackClient(c), c.redis, config.redis.prefix, log, config.slack);
-  const worker = startCommandWorker(c, { notifier, ports: commandPorts(c) });
+  const worker = startCommandWorker(c, { notifier, ports: commandPorts(c), decorate: actionButtons(c) });
   cleanups.push(worker.close);
+  const actionWorker = startActions(c, notifier);
+  cleanups.push(actionWorker.close);
   const collector = startCollector(c);
   cleanups.push(collector.stop);
   await collector.ready;
@@ -117,6 +139,22 @@ export async function runDemo(argv: string[]): Promise<number> {
   const actionsEndpoint = `http://127.0.0.1:${bot.port}/slack/actions`;
   let buttons: ConsoleButton[] = [];
   let lastTs: string | undefined;
+  const freezeDemo: FreezeDemo = {
+    slack,
+    actionsEndpoint,
+    secret: SECRET,
+    channel: CHANNEL,
+    user: USER,
+    say,
+  };
+  const show = (msg: FakeSlackMessage) => {
+    lastTs = msg.ts;
+    buttons = [];
+    say('');
+    say(`#inc-vendor-compromise  scope ${dim(`(${new Date().toISOString().slice(11, 19)} UTC)`)}`);
+    say(renderBlocks(msg.blocks, color, buttons));
+    say('');
+  };
 
   say('');
   say(`Ready. You are @oncall in #inc-vendor-compromise. Logs: ${logFile}`);
@@ -126,6 +164,8 @@ export async function runDemo(argv: string[]): Promise<number> {
   say(`  /scope digest ${AGENT_ODD.slice(0, 19)}`);
   say('  /scope where dev-1/payments/api');
   say('  /scope watch all     /scope advisories  (a vendor IOC list names the compromised digest)');
+  for (const h of aws.hints) say(`  ${h}`);
+  say('  /scope freeze prod-eu/payments   then: approve   (the second demo user approves)');
   say('  /scope status        /scope help        (press N for a button, quit to stop)');
   say('');
 
@@ -134,8 +174,14 @@ export async function runDemo(argv: string[]): Promise<number> {
     if (!input) return true;
     if (input === 'quit' || input === 'exit') return false;
     if (!process.stdin.isTTY || values.script !== undefined) say(dim(`> ${input}`));
+    if (input === 'approve') {
+      const card = await approveAsSecondUser(freezeDemo);
+      if (card) show(card);
+      return true;
+    }
     const press = /^press\s+(\d+)$/.exec(input);
     if (press) {
+      const viewsBefore = slack.views.length;
       const b = buttons[Number(press[1]) - 1];
       if (!b) {
         say('No such button on the last answer.');
@@ -147,14 +193,17 @@ export async function runDemo(argv: string[]): Promise<number> {
         ...(lastTs ? { message: { ts: lastTs } } : {}),
         actions: [{ action_id: b.action_id, value: b.value, type: 'button' }],
       } as Parameters<typeof sendBlockActions>[2]);
+      const card = await completeReasonModal(freezeDemo, viewsBefore);
+      if (card) show(card);
       return true;
     }
     const text = input.replace(/^\/scope\b\s*/, '');
-    if (text === input && !/^(digest|image|where|status|help)\b/.test(input)) {
+    if (text === input && !/^(digest|image|where|status|help|audit|freeze|frozen)\b/.test(input)) {
       say('Commands start with /scope, e.g. /scope help');
       return true;
     }
     const before = slack.calls.length;
+    const viewsBefore = slack.views.length;
     const res = await sendSlashCommand(endpoint, SECRET, {
       text,
       user_id: USER,
@@ -169,6 +218,11 @@ export async function runDemo(argv: string[]): Promise<number> {
       return true;
     }
     if (ack?.blocks) say(dim(`[only you] ${renderBlocks(ack.blocks, false, []).replace(/\n/g, ' ')}`));
+    if (/^freeze\b/.test(text)) {
+      const card = await completeReasonModal(freezeDemo, viewsBefore);
+      if (card) show(card);
+      return true;
+    }
     if (!ack?.text?.startsWith('Working on')) return true;
     const posted = await slack
       .waitFor(

@@ -2,7 +2,7 @@
 # Installs the Debian packages scope's demo and tests need (redis-server, docker-registry) when missing.
 # Needs root and apt-get; otherwise prints the exact command to run and fails.
 set -euo pipefail
-declare -A binary=( [redis-server]=redis-server [docker-registry]=docker-registry [kubernetes-client]=kubectl )
+declare -A binary=( [redis-server]=redis-server [docker-registry]=docker-registry [kubernetes-client]=kubectl [docker-compose]=docker-compose )
 missing=()
 for pkg in "$@"; do
   command -v "${binary[$pkg]:-$pkg}" >/dev/null 2>&1 || missing+=("$pkg")

@@ -3,13 +3,17 @@ import type { AddressInfo } from 'node:net';
 import { App, type Logger as BoltLogger, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import { slackLogger } from './adapters/slack/logger.ts';
+import { UsergroupResolver } from './adapters/slack/usergroups.ts';
 import { requireSlackCredentials } from './config.ts';
 import type { Container } from './container.ts';
 import { ScopeError } from './errors.ts';
+import { interactionSlack } from './handlers/actions/index.ts';
 import { registerHandlers } from './handlers/index.ts';
 import { RefusalRecorder } from './handlers/refusals.ts';
 import { guardSlackRequests, unhandledRequestAuditor } from './handlers/request-guard.ts';
+import { ActionInteractions } from './jobs/actions/interactions.ts';
 import type { Logger } from './log.ts';
+import { CancelFlags } from './store/jobs/cancel-flags.ts';
 
 /** A running bot: the Bolt app, the port its HTTP receiver listens on (HTTP mode), and a graceful stop. */
 export type RunningBot = { app: App; port?: number; stop: () => Promise<void> };
@@ -79,7 +83,15 @@ export async function startBot(
   const refusals = new RefusalRecorder(c.audit, log);
   let receiver: HTTPReceiver | SocketModeReceiver;
   if (config.slack.mode === 'socket') {
-    receiver = new SocketModeReceiver({ appToken: config.slack.appToken as string, logger });
+    // Bolt passes installerOptions.clientOptions to its SocketModeClient, so apps.connections.open goes to
+    // slack.apiUrl too (a loopback stand-in in tests); no installer or custom route is configured.
+    receiver = new SocketModeReceiver({
+      appToken: config.slack.appToken as string,
+      logger,
+      ...(config.slack.apiUrl
+        ? { installerOptions: { clientOptions: { slackApiUrl: config.slack.apiUrl } } }
+        : {}),
+    });
   } else {
     const endpoints = ['/slack/events', '/slack/commands', '/slack/actions'];
     receiver = new HTTPReceiver({
@@ -103,6 +115,19 @@ export async function startBot(
   app.error(async (err) => {
     log.error({ err }, 'unhandled error in a Slack listener');
   });
+  const usergroups = new UsergroupResolver(app.client, c.redis, config.redis.prefix);
+  const actions = new ActionInteractions({
+    config,
+    store: c.actions,
+    queue: c.actionQueue,
+    audit: c.audit,
+    log: log.child({ component: 'actions' }),
+    slack: interactionSlack(app.client),
+    groupsOf: (user, groups) =>
+      usergroups.groupsOf(user, groups, (group, err) =>
+        log.warn({ err, group }, 'could not read an approver user group; it grants nothing'),
+      ),
+  });
   registerHandlers(app, {
     config,
     queue: c.commandQueue,
@@ -111,6 +136,8 @@ export async function startBot(
     audit: c.audit,
     metrics: c.metrics,
     log,
+    cancelFlags: new CancelFlags(c.redis, config.redis.prefix),
+    actions,
   });
   let port: number | undefined;
   let stopped = false;

@@ -1,9 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { loadAll as loadYamlDocuments } from 'js-yaml';
 import { z } from 'zod';
+import { AWS_CONFIG_DEFAULT, awsConfigSchema } from './adapters/aws/config.ts';
 import { advisoriesSchema } from './adapters/feeds/config.ts';
+import { actionsConfigSchema } from './domain/actions/approval-config.ts';
+import { provenanceSchema } from './domain/provenance/policy-config.ts';
 import { apiUrlProblem, DEFAULT_RESPONSE_URL_HOSTS } from './domain/slack/urls.ts';
 import { ScopeError } from './errors.ts';
+import { redisSentinelSchema, redisTlsSchema } from './redis-connection.ts';
+import { auditConfigSchema } from './store/audit/audit-config.ts';
+
+/** Old-generation heap limit of the collector's thread (MB); see docs/PERFORMANCE.md, collector memory. */
+const COLLECTOR_HEAP_MB = 192;
 
 const clusterSchema = z
   .object({
@@ -13,6 +21,11 @@ const clusterSchema = z
     context: z.string().min(1).optional(),
     inCluster: z.boolean().default(false),
     timeoutSeconds: z.number().positive().max(300).default(20),
+    /** Separate credentials for approved actions (deploy/kubernetes/rbac-actor.yaml); the reader's otherwise. */
+    actor: z
+      .object({ kubeconfig: z.string().min(1), context: z.string().min(1).optional() })
+      .strict()
+      .optional(),
   })
   .strict()
   .refine((c) => c.inCluster || c.kubeconfig !== undefined, {
@@ -61,14 +74,10 @@ const schema = z
     redis: z
       .object({
         url: z.string().default('redis://127.0.0.1:6379'),
-        sentinel: z
-          .object({
-            name: z.string(),
-            sentinels: z.array(z.object({ host: z.string(), port: z.number().int() }).strict()).min(1),
-            password: z.string().optional(),
-          })
-          .strict()
-          .optional(),
+        username: z.string().min(1).optional(),
+        password: z.string().optional(),
+        tls: redisTlsSchema.optional(),
+        sentinel: redisSentinelSchema.optional(),
         prefix: z
           .string()
           .regex(/^\{[A-Za-z0-9_-]+\}$/, 'a Redis Cluster hash tag such as "{scope}"')
@@ -93,17 +102,7 @@ const schema = z
         stalledIntervalMs: 30_000,
       }),
     clusters: z.array(clusterSchema).default([]),
-    aws: z
-      .object({
-        regions: z
-          .array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as eu-west-1'))
-          .default([]),
-        credentialSource: z.enum(['default-chain', 'web-identity', 'profile']).default('default-chain'),
-        profile: z.string().optional(),
-        endpoint: z.string().url().optional(),
-      })
-      .strict()
-      .default({ regions: [], credentialSource: 'default-chain' }),
+    aws: awsConfigSchema.default(AWS_CONFIG_DEFAULT),
     access: z
       .object({
         allowedChannels: z.array(
@@ -126,11 +125,19 @@ const schema = z
         collect: z.boolean().default(true),
         historyDays: z.number().int().min(1).max(3650).default(90),
         resyncMinutes: z.number().int().min(1).default(30),
-        pageSize: z.number().int().min(10).max(5000).default(500),
+        pageSize: z.number().int().min(10).max(5000).default(250),
         clusterParallelism: z.number().int().min(1).max(64).default(2),
+        collectorHeapMb: z.number().int().min(64).max(65_536).default(COLLECTOR_HEAP_MB),
       })
       .strict()
-      .default({ collect: true, historyDays: 90, resyncMinutes: 30, pageSize: 500, clusterParallelism: 2 }),
+      .default({
+        collect: true,
+        historyDays: 90,
+        resyncMinutes: 30,
+        pageSize: 250,
+        clusterParallelism: 2,
+        collectorHeapMb: COLLECTOR_HEAP_MB,
+      }),
     http: z
       .object({
         port: z.number().int().min(0).max(65535).default(9464),
@@ -139,12 +146,15 @@ const schema = z
       .strict()
       .default({ port: 9464, host: '0.0.0.0' }),
     advisories: advisoriesSchema,
+    actions: actionsConfigSchema,
+    provenance: provenanceSchema,
     log: z
       .object({
         level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
       })
       .strict()
       .default({ level: 'info' }),
+    audit: auditConfigSchema,
   })
   .strict();
 
@@ -171,7 +181,14 @@ export const ENV_OVERRIDES: ReadonlyArray<{
   { env: 'SCOPE_HTTP_PORT', path: ['http', 'port'], type: 'number' },
   { env: 'SCOPE_INVENTORY_COLLECT', path: ['inventory', 'collect'], type: 'boolean' },
   { env: 'SCOPE_REDIS_SENTINEL_PASSWORD', path: ['redis', 'sentinel', 'password'] },
+  { env: 'SCOPE_REDIS_SENTINEL_USERNAME', path: ['redis', 'sentinel', 'username'] },
+  { env: 'SCOPE_REDIS_USERNAME', path: ['redis', 'username'] },
+  { env: 'SCOPE_REDIS_PASSWORD', path: ['redis', 'password'] },
   { env: 'SCOPE_LOG_LEVEL', path: ['log', 'level'] },
+  { env: 'SCOPE_AUDIT_KEY', path: ['audit', 'hmacSecret'] },
+  { env: 'SCOPE_AUDIT_WITNESS_FILE', path: ['audit', 'witnessFile'] },
+  { env: 'SCOPE_AUDIT_WITNESS_CHANNEL', path: ['audit', 'witnessChannel'] },
+  { env: 'SCOPE_AWS_REGIONS', path: ['aws', 'regions'], type: 'list' },
 ];
 
 function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
@@ -219,10 +236,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, file = env.SCOP
       if (docs.length > 1) throw new Error('expected a single document in the stream, but found more');
       raw = (docs[0] as Record<string, unknown> | null | undefined) ?? {};
     } catch (err) {
-      throw new ScopeError(
-        'CONFIG_INVALID',
-        `config file ${file} is not valid YAML: ${(err as Error).message}`,
-      );
+      throw new ScopeError('CONFIG_INVALID', `config file ${file} is not valid YAML: ${yamlReason(err)}`);
     }
     if (typeof raw !== 'object' || Array.isArray(raw)) {
       throw new ScopeError('CONFIG_INVALID', `config file ${file} must hold a YAML mapping at the top level`);
@@ -245,6 +259,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, file = env.SCOP
     setPath(raw, o.path, value);
   }
   return parseConfig(raw, file ? `config file ${file}` : 'configuration');
+}
+
+/**
+ * js-yaml's message carries a code frame with the lines around the error, which may hold tokens and secrets:
+ * keep only the reason and the position.
+ */
+function yamlReason(err: unknown): string {
+  const e = err as { name?: unknown; reason?: unknown; mark?: { line?: unknown; column?: unknown } };
+  if (e.name !== 'YAMLException') return (err as Error).message;
+  const reason = typeof e.reason === 'string' ? e.reason.slice(0, 200) : 'syntax error';
+  const line = typeof e.mark?.line === 'number' ? e.mark.line + 1 : undefined;
+  const column = typeof e.mark?.column === 'number' ? e.mark.column + 1 : undefined;
+  return line === undefined ? reason : `${reason} at line ${line}, column ${column}`;
 }
 
 function parseBoolean(name: string, v: string): boolean {

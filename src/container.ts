@@ -1,16 +1,23 @@
 import { Queue } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
+import { buildProvenance, type Provenance } from './adapters/provenance.ts';
 import type { Config } from './config.ts';
-import { ScopeError } from './errors.ts';
+import { ACTION_QUEUE, type ActionJobData } from './jobs/actions/definitions.ts';
 import { ADVISORY_QUEUE, type AdvisoryJobData } from './jobs/advisories/queue.ts';
 import { COMMAND_QUEUE, type CommandJobData } from './jobs/definitions.ts';
 import type { SyncStateReader } from './jobs/status.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMetrics, type Metrics } from './observability.ts';
+import { ActionStore } from './store/actions/action-store.ts';
 import { AdvisoryStore } from './store/advisories/advisory-store.ts';
 import { NotificationStore } from './store/advisories/notification-store.ts';
+import { auditKey } from './store/audit/audit-config.ts';
 import { AuditLog } from './store/audit/audit-log.ts';
+import { FileWitness } from './store/audit/file-witness.ts';
 import { InventoryStore } from './store/inventory/inventory-store.ts';
+import { redisOptions } from './store/redis-connection.ts';
+
+export { redisOptions, waitForRedis } from './store/redis-connection.ts';
 
 /** Composition root: the one place that builds connections, queues and stores from the configuration. */
 export type Container = {
@@ -27,36 +34,27 @@ export type Container = {
   commandConnection: Redis;
   commandQueue: Queue<CommandJobData>;
   audit: AuditLog;
+  /** Approval engine queue (plan, execute, card, expire, recheck) and its server-side state. */
+  actionQueue: Queue<ActionJobData>;
+  actions: ActionStore;
   inventory: InventoryStore;
   syncStates: SyncStateReader;
   /** Feed polling and re-matching (job schedulers). */
   advisoryQueue: Queue<AdvisoryJobData>;
   advisories: AdvisoryStore;
   advisoryNotes: NotificationStore;
+  /** Registry client, verifier and policy for `/scope verify`; built (and validated) at start when configured. */
+  provenance?: Provenance;
   close: () => Promise<void>;
 };
-
-export function redisOptions(config: Config): { url?: string; options: RedisOptions } {
-  const base: RedisOptions = { maxRetriesPerRequest: null, enableReadyCheck: true, connectionName: 'scope' };
-  const s = config.redis.sentinel;
-  if (s) {
-    return {
-      options: {
-        ...base,
-        sentinels: s.sentinels,
-        name: s.name,
-        ...(s.password ? { password: s.password, sentinelPassword: s.password } : {}),
-      },
-    };
-  }
-  return { url: config.redis.url, options: base };
-}
 
 export function buildContainer(
   config: Config,
   processName: 'bot' | 'worker' | 'cli' | 'demo',
   log?: Logger,
 ): Container {
+  // Before any connection is opened: a missing audit key must stop start-up cleanly, not leave sockets behind.
+  const key = processName === 'cli' ? cliAuditKey(config) : auditKey(config.audit);
   const logger = log ?? createLogger(config.log.level, processName);
   const { url, options: base } = redisOptions(config);
   // A one-shot command must not wait forever on a Redis that stops answering mid-command.
@@ -74,7 +72,13 @@ export function buildContainer(
   const inventory = new InventoryStore(redis, prefix, config);
   const advisoryQueue = new Queue<AdvisoryJobData>(ADVISORY_QUEUE, { connection: redis, prefix });
   advisoryQueue.on('error', (err) => logger.warn({ err }, 'advisory queue error'));
+  const audit = buildAuditLog(config, processName, logger, url, options, key);
+  const actionQueue = new Queue<ActionJobData>(ACTION_QUEUE, { connection: redis, prefix });
+  actionQueue.on('error', (err) => logger.warn({ err }, 'action queue error'));
+  const p = config.provenance;
+  const provenance = p.rules.length || p.registries.length ? buildProvenance(p) : undefined;
   return {
+    ...(provenance ? { provenance } : {}),
     config,
     log: logger,
     metrics: createMetrics(processName === 'cli' ? 'demo' : processName),
@@ -82,7 +86,9 @@ export function buildContainer(
     connect,
     commandConnection,
     commandQueue,
-    audit: new AuditLog(redis, prefix),
+    audit: audit.log,
+    actionQueue,
+    actions: new ActionStore(redis, prefix),
     inventory,
     syncStates: inventory,
     advisoryQueue,
@@ -93,6 +99,8 @@ export function buildContainer(
       for (const conn of [commandConnection, redis]) if (conn.status !== 'ready') conn.disconnect();
       await advisoryQueue.close().catch(() => undefined);
       await commandQueue.close().catch(() => undefined);
+      await actionQueue.close().catch(() => undefined);
+      await audit.close();
       for (const conn of [commandConnection, redis]) {
         if (conn.status === 'ready') await conn.quit().catch(() => conn.disconnect());
       }
@@ -101,30 +109,49 @@ export function buildContainer(
 }
 
 /**
- * Waits until a connection is ready, or fails after `ms` with what went wrong, so a command-line run against an
- * unreachable Redis stops in seconds with a clear message instead of waiting in the client's offline queue.
+ * The audit trail gets its own connection that fails fast while Redis is away (no offline queue, a command
+ * timeout), so its background writer notices the outage and buffers instead of hanging.
  */
-export async function waitForRedis(redis: Redis, ms: number, what = 'Redis'): Promise<void> {
-  if (redis.status === 'ready') return;
-  let lastError: Error | undefined;
-  const onError = (err: Error) => {
-    lastError = err;
+function buildAuditLog(
+  config: Config,
+  processName: 'bot' | 'worker' | 'cli' | 'demo',
+  log: Logger,
+  url: string | undefined,
+  base: RedisOptions,
+  { key, development }: { key: string; development: boolean },
+): { log: AuditLog; close: () => Promise<void> } {
+  const options: RedisOptions = {
+    ...base,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: 3000,
+    connectionName: 'scope-audit',
   };
-  redis.on('error', onError);
+  const redis = url ? new Redis(url, options) : new Redis(options);
+  redis.on('error', () => {}); // the audit writer logs outages itself, once per outage
+  const a = config.audit;
+  const auditLog = new AuditLog(redis, config.redis.prefix, {
+    key,
+    developmentKey: development && processName !== 'cli',
+    bufferMax: a.bufferMax,
+    witnesses: a.witnessFile && processName !== 'cli' ? [new FileWitness(a.witnessFile, processName)] : [],
+    witnessIntervalMs: processName === 'cli' ? 0 : a.witnessIntervalSeconds * 1000,
+    log,
+  });
+  return {
+    log: auditLog,
+    close: async () => {
+      await auditLog.close();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
+
+/** Only the services must refuse to start without a key; the CLI says what it cannot check instead. */
+function cliAuditKey(config: Config): { key: string; development: boolean } {
   try {
-    const ready = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), ms);
-      redis.once('ready', () => {
-        clearTimeout(timer);
-        resolve(true);
-      });
-    });
-    if (!ready)
-      throw new ScopeError(
-        'UPSTREAM_UNAVAILABLE',
-        `cannot reach ${what} within ${Math.round(ms / 1000)} s${lastError ? ` (${lastError.message})` : ''}`,
-      );
-  } finally {
-    redis.off('error', onError);
+    return auditKey(config.audit);
+  } catch {
+    return auditKey({ ...config.audit, requireKey: false }, {});
   }
 }

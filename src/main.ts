@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-import { startBot } from './bot.ts';
-import { loadConfig } from './config.ts';
-import { buildContainer } from './container.ts';
+import { enableCompileCache } from 'node:module';
 import { ScopeError } from './errors.ts';
-import { createLogger } from './log.ts';
-import { startOpsServer } from './observability.ts';
-import { startWorkerProcess } from './worker-process.ts';
+
+// V8 code and stripped TypeScript are cached on disk (NODE_COMPILE_CACHE, else the OS temp dir): a warm
+// `scope cli` run skips most compilation. It never fails the process; without a writable cache it is off.
+enableCompileCache();
+
+// Each mode loads what it runs (Bolt, BullMQ, client-node…) on demand, so `scope cli` starts fast.
 
 const USAGE = `usage: scope <bot|worker|cli|demo> [args]
   bot      Slack app (HTTP receiver with signature verification, or Socket Mode)
@@ -36,6 +37,11 @@ async function main(argv: string[]): Promise<number> {
 }
 
 async function runService(kind: 'bot' | 'worker'): Promise<number> {
+  const [{ loadConfig }, { buildContainer }, { startOpsServer }] = await Promise.all([
+    import('./config.ts'),
+    import('./container.ts'),
+    import('./observability.ts'),
+  ]);
   const config = loadConfig();
   const c = buildContainer(config, kind);
   const stops: Array<() => Promise<void>> = [];
@@ -64,9 +70,11 @@ async function runService(kind: 'bot' | 'worker'): Promise<number> {
   }
   try {
     if (kind === 'bot') {
+      const { startBot } = await import('./bot.ts');
       const bot = await startBot(c);
       stops.push(bot.stop);
     } else {
+      const { startWorkerProcess } = await import('./worker-process.ts');
       const w = await startWorkerProcess(c);
       stops.push(w.stop);
     }
@@ -121,7 +129,7 @@ main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
-  (err: unknown) => {
+  async (err: unknown) => {
     // Whatever failed, the process ends: a half-started service must not keep running without its health port.
     setTimeout(() => process.exit(), 5000).unref();
     if (err instanceof ScopeError && err.code === 'CONFIG_INVALID') {
@@ -129,6 +137,7 @@ main(process.argv.slice(2)).then(
       process.exitCode = 78;
       return;
     }
+    const { createLogger } = await import('./log.ts');
     if (err instanceof ScopeError && err.code === 'STARTUP_FAILED') {
       createLogger('error', 'main').fatal(err.message);
       console.error(`scope: ${err.message}`);

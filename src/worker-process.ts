@@ -3,24 +3,35 @@ import { once } from 'node:events';
 import { hostname } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { WebClient } from '@slack/web-api';
+import { registerRotate } from './adapters/aws/rotate/register.ts';
 import { FleetCollector } from './adapters/kubernetes/collector.ts';
+import { registerFreeze } from './adapters/kubernetes/freeze/index.ts';
 import { checkFleetGuardrails } from './adapters/kubernetes/guardrails.ts';
+import { registerQuarantine } from './adapters/kubernetes/quarantine.ts';
 import { FileSbomSource } from './adapters/sbom/file-source.ts';
 import { SlackAdvisoryPoster } from './adapters/slack/advisory-poster.ts';
+import { SlackWitness } from './adapters/slack/audit-witness.ts';
 import { slackLogger } from './adapters/slack/logger.ts';
-import { SlackNotifier } from './adapters/slack/notifier.ts';
+import { type Notifier, SlackNotifier } from './adapters/slack/notifier.ts';
 import type { Container } from './container.ts';
 import { ScopeError } from './errors.ts';
+import { withActionButtons } from './jobs/actions/offers.ts';
+import { ActionRegistry } from './jobs/actions/registry.ts';
+import { type RunningActionWorker, startActionWorker } from './jobs/actions/worker.ts';
 import { AdvisoryMatcher, type AdvisoryPorts } from './jobs/advisories/matcher.ts';
 import { scheduleAdvisoryJobs } from './jobs/advisories/queue.ts';
 import { startAdvisoryWorker } from './jobs/advisories/worker.ts';
+import { auditPortFromConfig } from './jobs/audit/audit-port.ts';
+import { startVerifyFanOut } from './jobs/provenance/verify-workers.ts';
 import type { CommandPorts } from './jobs/run-command.ts';
 import { buildStatus } from './jobs/status.ts';
 import { Lease } from './store/lease.ts';
+import { VerificationCache } from './store/provenance/verification-cache.ts';
 import { startCommandWorker } from './worker.ts';
 
 /** The ports every command job runs against, wired to the real stores and queues. */
 export function commandPorts(c: Container): CommandPorts {
+  const preview = registerFreeze(new ActionRegistry(), c.config).preview;
   return {
     status: async () => ({
       ...(await buildStatus([c.commandQueue, c.advisoryQueue], c.syncStates)),
@@ -34,6 +45,19 @@ export function commandPorts(c: Container): CommandPorts {
         ...(only ? { only } : {}),
       }),
     clusterNames: () => c.config.clusters.map((k) => k.name),
+    auditLog: c.audit,
+    audit: auditPortFromConfig(c.config.aws, c.redis, c.config.redis.prefix, c.log),
+    actions: { activeFreezes: () => activeFreezes(c), previewFreeze: preview },
+    ...(c.provenance
+      ? {
+          provenance: {
+            policy: c.provenance.policy,
+            ports: c.provenance.ports,
+            trust: c.provenance.trust,
+            cache: new VerificationCache(c.redis, c.config.redis.prefix, c.config.provenance.cacheTtlSeconds),
+          },
+        }
+      : {}),
   };
 }
 
@@ -96,6 +120,64 @@ export async function startAdvisories(
   return { stop: () => worker.close() };
 }
 
+/** Active freezes for `/scope frozen`, from the engine's store. */
+export async function activeFreezes(c: Container) {
+  const requests = await c.actions.active('freeze');
+  return Promise.all(
+    requests.map(async (r) => {
+      const steps = await c.actions.steps(r.id);
+      return {
+        requestId: r.id,
+        title: r.plan.title,
+        requestedBy: r.requestedBy,
+        approvedBy: r.approvals.map((a) => a.userId),
+        reason: r.reason,
+        createdAt: r.createdAt,
+        ...(r.finishedAt ? { finishedAt: r.finishedAt } : {}),
+        state: r.state,
+        objects: [...steps.values()].filter((s) => s.state === 'applied').length,
+      };
+    }),
+  );
+}
+
+/** The approval engine's worker with every registered capability (Freeze today). */
+export function startActions(c: Container, notifier: Notifier): RunningActionWorker {
+  const registry = new ActionRegistry();
+  registerFreeze(registry, c.config);
+  registerQuarantine(registry, c.config.clusters, (digest) => knownReferences(c, digest));
+  if (c.config.aws.regions.length > 0) registerRotate(registry, c.config);
+  return startActionWorker(c, { registry, notifier });
+}
+
+/** Image references (as pod specs wrote them) the inventory has seen for a digest, running or in history. */
+async function knownReferences(c: Container, digest: string): Promise<string[]> {
+  const [pods, history] = await Promise.all([
+    c.inventory.podsRunningDigest(digest),
+    c.inventory.digestHistory(digest, new Date()),
+  ]);
+  const images = [
+    ...pods.flatMap((p) => p.containers.filter((k) => k.digest === digest).map((k) => k.image)),
+    ...history.map((h) => h.image),
+  ];
+  return [...new Set(images.filter((i) => i !== ''))];
+}
+
+/** Decorates command results with action buttons (offers stored server-side). */
+export function actionButtons(c: Container) {
+  return (
+    result: Parameters<typeof withActionButtons>[0],
+    message: Parameters<typeof withActionButtons>[1],
+    data: { reply: { channelId: string }; requester: { userId: string } },
+  ) =>
+    withActionButtons(result, message, {
+      store: c.actions,
+      channelId: data.reply.channelId,
+      userId: data.requester.userId,
+      now: new Date(),
+    });
+}
+
 export function slackClient(c: Container): WebClient {
   const { slack } = c.config;
   if (!slack.botToken) {
@@ -126,7 +208,11 @@ const LEASE_TTL_MS = 15_000;
  */
 export function startCollector(
   c: Container,
-  opts: { leaseTtlMs?: number } = {},
+  opts: {
+    leaseTtlMs?: number;
+    /** Called after every lease check with whether this replica collects (tests wait on it). */
+    onLeaseCheck?: (collecting: boolean) => void;
+  } = {},
 ): { ready: Promise<void>; stop: () => Promise<void> } {
   if (c.config.clusters.length === 0) return { ready: Promise.resolve(), stop: async () => {} };
   const log = c.log.child({ component: 'collector' });
@@ -156,6 +242,7 @@ export function startCollector(
     } catch (err) {
       log.warn({ err }, 'collector lease check failed');
     }
+    opts.onLeaseCheck?.(fleet !== undefined);
   };
   const timer = setInterval(() => void tick(), Math.max(200, Math.floor(ttl / 3)));
   const first = tick();
@@ -194,6 +281,9 @@ export function startCollectorThread(c: Container): { ready: Promise<void>; stop
   const spawn = () => {
     thread = new Worker(new URL('./collector-thread.ts', import.meta.url), {
       workerData: { config: JSON.parse(JSON.stringify(c.config)) },
+      // Without a limit V8 lets the old generation grow to ~3× the live set between collections, and the
+      // garbage of the LIST pages with it (docs/PERFORMANCE.md); the collector's live set is ~50 MB.
+      resourceLimits: { maxOldGenerationSizeMb: c.config.inventory.collectorHeapMb },
     });
     thread.on('message', (m: { type?: string }) => {
       if (m.type === 'ready') signalReady();
@@ -225,9 +315,17 @@ export function startCollectorThread(c: Container): { ready: Promise<void>; stop
 export async function startWorkerProcess(c: Container): Promise<{ stop: () => Promise<void> }> {
   const client = slackClient(c);
   const notifier = slackNotifier(c, client);
-  const worker = startCommandWorker(c, { notifier, ports: commandPorts(c) });
   const advisories = await startAdvisories(c, client);
+  const witnessChannel = c.config.audit.witnessChannel;
+  if (witnessChannel) c.audit.addWitness(new SlackWitness((a) => client.chat.postMessage(a), witnessChannel));
+  const fan = c.provenance ? startVerifyFanOut(c) : undefined;
+  const base = commandPorts(c);
+  const ports =
+    fan && base.provenance ? { ...base, provenance: { ...base.provenance, fanOut: fan.fanOut } } : base;
+  const worker = startCommandWorker(c, { notifier, ports, decorate: actionButtons(c) });
+  const actions = startActions(c, notifier);
   c.log.info({ concurrency: c.config.worker.concurrency }, 'command worker started');
+  c.log.info('action worker started');
   const collector =
     c.config.inventory.collect && c.config.clusters.length > 0 ? startCollectorThread(c) : undefined;
   return {
@@ -235,6 +333,8 @@ export async function startWorkerProcess(c: Container): Promise<{ stop: () => Pr
       await collector?.stop();
       await advisories.stop();
       await worker.close();
+      await actions.close();
+      await fan?.stop();
     },
   };
 }

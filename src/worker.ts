@@ -4,9 +4,9 @@ import type { Container } from './container.ts';
 import { COMMANDS, describeCommand } from './domain/command.ts';
 import { isUserFacing, ScopeError, type UserFacingError } from './errors.ts';
 import { COMMAND_QUEUE, type CommandJobData, checkCommandJob } from './jobs/definitions.ts';
-import { type CommandPorts, runCommand } from './jobs/run-command.ts';
+import { type CommandPorts, type CommandResult, runCommand } from './jobs/run-command.ts';
 import type { Block, Message } from './render/message.ts';
-import { code, md, user } from './render/message.ts';
+import { code, md, prose, user } from './render/message.ts';
 import { present } from './render/present.ts';
 
 /** Result a command job returns to BullMQ (kept small: the message itself went to Slack). */
@@ -30,7 +30,13 @@ export type RunningWorker = { worker: Worker<CommandJobData, CommandJobResult>; 
 
 export function startCommandWorker(
   c: Container,
-  deps: { notifier: Notifier; ports: CommandPorts; name?: string },
+  deps: {
+    notifier: Notifier;
+    ports: CommandPorts;
+    name?: string;
+    /** Adds action buttons (e.g. Freeze deploys) to a result before it is delivered. */
+    decorate?: (result: CommandResult, message: Message, data: CommandJobData) => Promise<Message>;
+  },
 ): RunningWorker {
   const { config, log, metrics, audit } = c;
   const rules = { allowedChannels: config.access.allowedChannels, urls: config.slack };
@@ -79,17 +85,23 @@ export function startCommandWorker(
     try {
       let message: Message;
       let outcome = 'delivered';
+      const progress = progressReporter(deps.notifier, data, job.id ?? data.correlationId, jobLog);
       try {
-        const result = await runCommand(data.command, deps.ports, signal, {
+        const result = await runCommand(data.command, { ...deps.ports, progress: progress.report }, signal, {
+          ...(job.id ? { jobId: job.id } : {}),
           channelId: data.reply.channelId,
           userId: data.requester.userId,
-        });
+          progress: async (m) => {
+            await deps.notifier.deliver(data.reply, m, `${job.id ?? data.correlationId}-progress`);
+          },
+        }).finally(progress.settle);
         message = present(result, {
           requesterId: data.requester.userId,
           commandText: `/scope ${data.commandText}`,
           elapsedMs: performance.now() - started,
           now: new Date(),
         });
+        if (deps.decorate) message = await deps.decorate(result, message, data);
       } catch (err) {
         if (!isUserFacing(err)) throw err;
         // The question cannot be answered as asked (unknown cluster, ambiguous prefix…): say so, no retry.
@@ -147,12 +159,50 @@ export function startCommandWorker(
   };
 }
 
+/**
+ * Progress of a long command as an update of the same message the answer will replace (keyed by job id):
+ * at most every 3 s, only for 50+ items, serialised so no progress update lands after the answer.
+ */
+function progressReporter(
+  notifier: Notifier,
+  data: CommandJobData,
+  key: string,
+  log: { warn: (o: object, m: string) => void },
+) {
+  let last = 0;
+  let done = false;
+  let chain: Promise<unknown> = Promise.resolve();
+  return {
+    report: (n: number, total: number) => {
+      const now = Date.now();
+      if (done || total < 50 || now - last < 3000) return;
+      last = now;
+      const message: Message = {
+        summary: `/scope ${data.commandText}: ${n} of ${total}`,
+        blocks: [
+          {
+            kind: 'section',
+            text: md`:hourglass_flowing_sand: ${code(`/scope ${data.commandText}`)}: ${n} of ${total} checked…`,
+          },
+        ],
+      };
+      chain = chain
+        .then(() => notifier.deliver(data.reply, message, key))
+        .catch((err: unknown) => log.warn({ err }, 'progress update failed'));
+    },
+    settle: async () => {
+      done = true;
+      await chain;
+    },
+  };
+}
+
 function userErrorMessage(data: CommandJobData, err: UserFacingError): Message {
   return {
     summary: `/scope ${data.commandText}: ${err.message}`,
     blocks: [
-      { kind: 'section', text: md`:warning: ${code(`/scope ${data.commandText}`)}: ${err.message}` },
-      ...(err.hint ? [{ kind: 'context' as const, text: md`${err.hint}` }] : []),
+      { kind: 'section', text: md`:warning: ${code(`/scope ${data.commandText}`)}: ${prose(err.message)}` },
+      ...(err.hint ? [{ kind: 'context' as const, text: prose(err.hint) }] : []),
       { kind: 'context', text: md`Asked by ${user(data.requester.userId)}` },
     ],
   };

@@ -1,11 +1,14 @@
 import { UserFacingError } from '../errors.ts';
 import { type AdvisoryCommand, parseAdvisoryId, parseFeedArg, parseImageArg } from './advisories/commands.ts';
+import { type AuditRequest, describeAuditRequest, parseAuditArgs } from './audit/request.ts';
 import {
   type DigestQuery,
   type ImageQuery,
   parseDigestQuery,
   parseImageQuery,
 } from './inventory/image-ref.ts';
+import { describeVerifyScope, parseVerifyScope, type VerifyScope } from './provenance/scope.ts';
+import { stripInvisible, visible } from './text.ts';
 
 /** A workload address as typed after `/scope where`: cluster, optionally namespace, optionally workload. */
 export type WhereTarget = { cluster: string; namespace?: string; kind?: string; workload?: string };
@@ -18,7 +21,15 @@ export type Command =
   | { name: 'image'; query: ImageQuery }
   | { name: 'where'; target: WhereTarget }
   | AdvisoryCommand
-  | { name: 'guardrails'; cluster?: string };
+  | { name: 'guardrails'; cluster?: string }
+  | { name: 'log'; count: number }
+  | { name: 'audit'; request: AuditRequest }
+  | { name: 'freeze'; target: FreezeTarget }
+  | { name: 'frozen' }
+  | { name: 'verify'; scope: VerifyScope };
+
+/** What `/scope freeze` names: a workload address, or every cluster of an environment (`env:prod`). */
+export type FreezeTarget = WhereTarget | { environment: string };
 
 export type CommandName = Command['name'];
 
@@ -78,7 +89,7 @@ export function parseWhereTarget(text: string): WhereTarget {
   if (parts.length > 4 || bad !== undefined) {
     throw new UserFacingError(
       'BAD_INPUT',
-      `"${truncate(text)}" is not a workload address: use cluster[/namespace[/workload]] with lowercase names.`,
+      `"${visible(truncate(text))}" is not a workload address: use cluster[/namespace[/workload]] with lowercase names.`,
     );
   }
   const [cluster, namespace, a, b] = parts as [string, string?, string?, string?];
@@ -86,7 +97,7 @@ export function parseWhereTarget(text: string): WhereTarget {
     if (!(WORKLOAD_KINDS as readonly string[]).includes(a ?? '')) {
       throw new UserFacingError(
         'BAD_INPUT',
-        `"${a}" is not a workload kind; use one of ${WORKLOAD_KINDS.join(', ')}.`,
+        `"${visible(a ?? '')}" is not a workload kind; use one of ${WORKLOAD_KINDS.join(', ')}.`,
       );
     }
     return { cluster, namespace, kind: a, workload: b } as WhereTarget;
@@ -198,6 +209,57 @@ export const COMMANDS: readonly Spec[] = [
     },
   },
   {
+    name: 'audit',
+    usage:
+      '/scope audit <user:NAME|role:NAME|AKIA…|resource:NAME> [--since 24h|ISO] [--until …] [--regions a,b]',
+    example: '/scope audit role:ci-deploy --since 7d',
+    summary: 'What a credential did in AWS CloudTrail, and what is unusual against its baseline.',
+    parse: (args, spec) => {
+      if (args.length === 0) expectArgs(spec, args, 1, 7);
+      return withUsage(spec, () => ({ name: 'audit', request: parseAuditArgs(args) }));
+    },
+  },
+  {
+    name: 'freeze',
+    usage: '/scope freeze <cluster[/namespace[/workload]] | env:<environment>>',
+    example: '/scope freeze prod-eu/payments/api',
+    summary: 'Freeze the update path (pause rollouts, suspend GitOps owners) after a second person approves.',
+    parse: (args, spec) => {
+      expectArgs(spec, args, 1, 1);
+      const arg = args[0] as string;
+      return withUsage(spec, () => {
+        if (arg.startsWith('env:')) {
+          const environment = arg.slice(4);
+          if (!NAME.test(environment)) {
+            throw new UserFacingError('BAD_INPUT', `"${truncate(environment)}" is not an environment name.`);
+          }
+          return { name: 'freeze', target: { environment } };
+        }
+        return { name: 'freeze', target: parseWhereTarget(arg) };
+      });
+    },
+  },
+  {
+    name: 'frozen',
+    usage: '/scope frozen',
+    example: '/scope frozen',
+    summary: 'Active freezes with their age and requester.',
+    parse: (args, spec) => {
+      expectArgs(spec, args, 0, 0);
+      return { name: 'frozen' };
+    },
+  },
+  {
+    name: 'verify',
+    usage: '/scope verify <digest | image | cluster[/namespace] | env:<name> | all>',
+    example: '/scope verify env:prod',
+    summary: 'Checks the signatures of what runs there against the signer-identity policy.',
+    parse: (args, spec) => {
+      expectArgs(spec, args, 1, 1);
+      return withUsage(spec, () => ({ name: 'verify', scope: parseVerifyScope(args[0] as string) }));
+    },
+  },
+  {
     name: 'status',
     usage: '/scope status',
     example: '/scope status',
@@ -205,6 +267,22 @@ export const COMMANDS: readonly Spec[] = [
     parse: (args, spec) => {
       expectArgs(spec, args, 0, 0);
       return { name: 'status' };
+    },
+  },
+  {
+    name: 'log',
+    usage: '/scope log [n]',
+    example: '/scope log 20',
+    summary: 'The last n audit entries (default 10, at most 50), shown only to you.',
+    parse: (args, spec) => {
+      expectArgs(spec, args, 0, 1);
+      const n = args[0] === undefined ? 10 : Number(args[0]);
+      if (!Number.isInteger(n) || n < 1 || n > 50)
+        throw usageError(
+          spec,
+          `\`/scope log\` takes a number of entries from 1 to 50, not "${truncate(args[0] ?? '', 20)}".`,
+        );
+      return { name: 'log', count: n };
     },
   },
   {
@@ -231,17 +309,14 @@ function unknownCommand(word: string): UserFacingError {
   const near = COMMANDS.filter((c) => editDistance(c.name, word) <= 2).map((c) => `\`/scope ${c.name}\``);
   return new UserFacingError(
     'UNKNOWN_COMMAND',
-    `\`${truncate(word)}\` is not a scope command.${near.length ? ` Did you mean ${near.join(' or ')}?` : ''}`,
+    `\`${visible(truncate(word))}\` is not a scope command.${near.length ? ` Did you mean ${near.join(' or ')}?` : ''}`,
     `Commands: ${COMMANDS.map((c) => c.name).join(', ')}. Try \`/scope help\`.`,
   );
 }
 
 /** Splits command text like a shell would (quotes group words), tolerating Slack's curly quotes. */
 export function tokenize(text: string): string[] {
-  const normalised = text
-    .replace(/[\u201C\u201D]/g, '"')
-    .replace(/[\u2018\u2019]/g, "'")
-    .replace(/\u00A0/g, ' ');
+  const normalised = text.replace(/[\u201C\u201D]/g, '"').replace(/[\u2018\u2019]/g, "'");
   const tokens: string[] = [];
   const re = /"([^"]*)"|'([^']*)'|(\S+)/g;
   for (const m of normalised.matchAll(re)) tokens.push(m[1] ?? m[2] ?? m[3] ?? '');
@@ -249,7 +324,8 @@ export function tokenize(text: string): string[] {
 }
 
 /** Turns the text after `/scope` into a typed Command or throws a UserFacingError with usage. */
-export function parseCommand(text: string): Command {
+export function parseCommand(raw: string): Command {
+  const text = stripInvisible(raw);
   if (text.length > 2000) {
     throw new UserFacingError(
       'BAD_INPUT',
@@ -272,9 +348,11 @@ export function describeCommand(cmd: Command): string {
     case 'status':
       return 'status';
     case 'digest':
-      return `digest ${cmd.query.kind === 'digest-prefix' ? cmd.query.prefix : cmd.query.kind === 'digest' ? cmd.query.digest : `${cmd.query.ref.registry}/${cmd.query.ref.repository}@${cmd.query.ref.digest}`}`;
+      return `digest ${describeDigestQuery(cmd.query)}`;
     case 'image':
       return `image ${cmd.query.registry}/${cmd.query.repository}${cmd.query.tag ? `:${cmd.query.tag}` : ''}`;
+    case 'audit':
+      return describeAuditRequest(cmd.request);
     case 'where':
       return `where ${[cmd.target.cluster, cmd.target.namespace, cmd.target.kind, cmd.target.workload].filter(Boolean).join('/')}`;
     case 'advisories':
@@ -288,6 +366,27 @@ export function describeCommand(cmd: Command): string {
       return `${cmd.name} ${cmd.feed}`;
     case 'guardrails':
       return cmd.cluster ? `guardrails ${cmd.cluster}` : 'guardrails';
+    case 'log':
+      return `log ${cmd.count}`;
+    case 'freeze':
+      return `freeze ${'environment' in cmd.target ? `env:${cmd.target.environment}` : [cmd.target.cluster, cmd.target.namespace, cmd.target.kind, cmd.target.workload].filter(Boolean).join('/')}`;
+    case 'frozen':
+      return 'frozen';
+    case 'verify':
+      return `verify ${describeVerifyScope(cmd.scope)}`;
+  }
+}
+
+function describeDigestQuery(q: DigestQuery): string {
+  switch (q.kind) {
+    case 'digest-prefix':
+      return q.prefix;
+    case 'digest':
+      return q.digest;
+    case 'config':
+      return `docker://${q.configId}`;
+    case 'image':
+      return `${q.ref.registry}/${q.ref.repository}@${q.ref.digest}`;
   }
 }
 

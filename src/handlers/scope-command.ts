@@ -5,12 +5,14 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Config } from '../config.ts';
 import { COMMANDS, type Command, describeCommand, parseCommand, truncate } from '../domain/command.ts';
+import { freezeInputFor } from '../domain/freeze/plan.ts';
 import { responseUrlProblem } from '../domain/slack/urls.ts';
 import { isUserFacing, UserFacingError } from '../errors.ts';
+import type { ActionInteractions } from '../jobs/actions/interactions.ts';
 import { type CommandJobData, commandJobId } from '../jobs/definitions.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../observability.ts';
-import { code, type Message, md } from '../render/message.ts';
+import { code, type Message, md, prose } from '../render/message.ts';
 import { presentHelp } from '../render/present.ts';
 import { toSlack } from '../render/slack-blocks.ts';
 import type { AuditEntry, AuditLog } from '../store/audit/audit-log.ts';
@@ -28,7 +30,12 @@ export type ScopeCommandDeps = {
   audit: AuditLog;
   metrics: Metrics;
   log: Logger;
+  /** The approval engine's interaction side; commands that change something go through it. */
+  actions?: ActionInteractions;
 };
+
+/** A reply for the ack, plus work that must happen only after the ack (opening a modal). */
+export type CommandReply = Message & { afterAck?: () => Promise<void> };
 
 /** The fields of a slash command scope reads; Bolt's payload is validated into this. */
 export type SlashCommandInput = {
@@ -46,10 +53,15 @@ const ESTIMATES: Partial<Record<Command['name'], string>> = {
   image: 'about a second',
   where: 'about a second',
   status: 'a moment',
+  audit: 'a few minutes (CloudTrail allows 2 requests/s per region; progress is posted)',
+  verify: 'a few seconds (large scopes longer; progress is shown)',
 };
 
 /** Parse → authorize → enqueue, and say so. Returns the ephemeral reply for the ack; never throws. */
-export async function handleScopeCommand(deps: ScopeCommandDeps, input: SlashCommandInput): Promise<Message> {
+export async function handleScopeCommand(
+  deps: ScopeCommandDeps,
+  input: SlashCommandInput,
+): Promise<CommandReply> {
   const { metrics, audit, log } = deps;
   const correlationId = correlationIdFor(input);
   const rlog = log.child({ correlationId, user: input.userId, channel: input.channelId });
@@ -80,6 +92,38 @@ export async function handleScopeCommand(deps: ScopeCommandDeps, input: SlashCom
   }
 
   const commandText = describeCommand(cmd);
+  if (cmd.name === 'freeze' && deps.actions) {
+    const actions = deps.actions;
+    const target = cmd.target;
+    metrics.commandsReceived.inc({ command: 'freeze', outcome: 'queued' });
+    return {
+      summary: 'Asking for the reason',
+      blocks: [
+        { kind: 'section', text: md`Opening a form for the reason of ${code(`/scope ${commandText}`)}…` },
+      ],
+      afterAck: async () => {
+        await audit
+          .append({
+            kind: 'request',
+            actor: input.userId,
+            channel: input.channelId,
+            command: commandText,
+            correlationId,
+          })
+          .catch((e: unknown) => rlog.error({ err: e }, 'audit append failed'));
+        await actions.offerFromCommand(
+          {
+            userId: input.userId,
+            channelId: input.channelId,
+            ...(input.triggerId ? { triggerId: input.triggerId } : {}),
+          },
+          'freeze',
+          freezeInputFor(target),
+          `Freeze deploys: ${commandText.slice('freeze '.length)}. A second person must approve before anything changes.`,
+        );
+      },
+    };
+  }
   const data: CommandJobData = {
     command: cmd,
     commandText,
@@ -88,7 +132,11 @@ export async function handleScopeCommand(deps: ScopeCommandDeps, input: SlashCom
       ...(input.userName ? { userName: input.userName } : {}),
       ...(input.teamId ? { teamId: input.teamId } : {}),
     },
-    reply: { channelId: input.channelId, ...(input.responseUrl ? { responseUrl: input.responseUrl } : {}) },
+    reply: {
+      channelId: input.channelId,
+      ...(input.responseUrl ? { responseUrl: input.responseUrl } : {}),
+      ...(cmd.name === 'log' ? { ephemeralTo: input.userId } : {}),
+    },
     correlationId,
     requestedAt: new Date().toISOString(),
   };
@@ -158,7 +206,7 @@ export async function handleScopeCommand(deps: ScopeCommandDeps, input: SlashCom
     blocks: [
       {
         kind: 'section',
-        text: md`:hourglass_flowing_sand: Working on ${code(`/scope ${commandText}`)} — usually takes ${ESTIMATES[cmd.name] ?? 'a moment'}. The answer will be posted in this channel.`,
+        text: md`:hourglass_flowing_sand: Working on ${code(`/scope ${commandText}`)} — usually takes ${ESTIMATES[cmd.name] ?? 'a moment'}. ${cmd.name === 'log' ? 'The answer will be shown only to you.' : 'The answer will be posted in this channel.'}`,
       },
       { kind: 'context', text: md`Job ${code(jobId)}` },
     ],
@@ -193,8 +241,8 @@ export function errorReply(err: UserFacingError): Message {
   return {
     summary: err.message,
     blocks: [
-      { kind: 'section', text: md`:warning: ${err.message}` },
-      ...(err.hint ? [{ kind: 'context' as const, text: md`${err.hint}` }] : []),
+      { kind: 'section', text: md`:warning: ${prose(err.message)}` },
+      ...(err.hint ? [{ kind: 'context' as const, text: prose(err.hint) }] : []),
     ],
   };
 }
@@ -205,8 +253,11 @@ function firstWord(text: string): string {
   return COMMANDS.some((c) => c.name === w) ? w : 'other';
 }
 
+/** Longest command text the payload schema accepts; longer text is answered "too long". */
+const MAX_TEXT = 4000;
+
 const slashPayload = z.object({
-  text: z.string().max(4000).default(''),
+  text: z.string().max(MAX_TEXT).default(''),
   user_id: z.string().regex(/^[UW][A-Z0-9]{2,}$/),
   user_name: z.string().optional(),
   channel_id: z.string().regex(/^[CGD][A-Z0-9]{2,}$/),
@@ -239,7 +290,7 @@ export function registerScopeCommand(app: App, deps: ScopeCommandDeps): void {
     const urlProblem = input?.responseUrl
       ? responseUrlProblem(input.responseUrl, deps.config.slack)
       : undefined;
-    let reply: Message;
+    let reply: CommandReply;
     if (input !== undefined && urlProblem !== undefined) {
       deps.log.warn({ problem: urlProblem }, 'slash command with a response_url outside the allow-list');
       deps.metrics.commandsReceived.inc({ command: 'other', outcome: 'refused' });
@@ -259,12 +310,19 @@ export function registerScopeCommand(app: App, deps: ScopeCommandDeps): void {
       deps.log.warn({ fields: Object.keys(command ?? {}) }, 'malformed slash command payload');
       deps.metrics.commandsReceived.inc({ command: 'other', outcome: 'invalid' });
       deps.refusals?.record('MALFORMED_PAYLOAD', { detail: 'slash command' });
+      const text: unknown = (command as { text?: unknown } | undefined)?.text;
       reply = errorReply(
-        new UserFacingError(
-          'BAD_INPUT',
-          'Slack sent a command scope could not read (missing user or channel).',
-          'Try the command again; if it keeps failing, tell the scope operators.',
-        ),
+        typeof text === 'string' && text.length > MAX_TEXT
+          ? new UserFacingError(
+              'BAD_INPUT',
+              `That command is too long (${text.length.toLocaleString('en')} characters; scope reads at most ${MAX_TEXT.toLocaleString('en')}).`,
+              'Paste only the digest, image or workload. Try `/scope help`.',
+            )
+          : new UserFacingError(
+              'BAD_INPUT',
+              'Slack sent a command scope could not read (missing user or channel).',
+              'Try the command again; if it keeps failing, tell the scope operators.',
+            ),
       );
     } else {
       try {
@@ -280,5 +338,6 @@ export function registerScopeCommand(app: App, deps: ScopeCommandDeps): void {
       }
     }
     await ack({ response_type: 'ephemeral', ...toSlack(reply) });
+    await reply.afterAck?.().catch((err: unknown) => deps.log.error({ err }, 'follow-up after ack failed'));
   });
 }

@@ -9,7 +9,13 @@ export const COMMAND_QUEUE = 'scope-commands';
 export type Requester = { userId: string; userName?: string; teamId?: string };
 
 /** Where a result goes: the channel it was asked in, with the response_url as a fallback when the bot is not a member. */
-export type ReplyTarget = { channelId: string; responseUrl?: string; threadTs?: string };
+export type ReplyTarget = {
+  channelId: string;
+  responseUrl?: string;
+  threadTs?: string;
+  /** Show the answer only to this user (chat.postEphemeral), e.g. `/scope log`. */
+  ephemeralTo?: string;
+};
 
 /** The payload of every command job; JSON-serialisable because it lives in Redis. */
 export type CommandJobData = {
@@ -50,6 +56,10 @@ const commandJobSchema = z
         threadTs: z
           .string()
           .regex(/^\d{1,12}\.\d{1,8}$/)
+          .optional(),
+        ephemeralTo: z
+          .string()
+          .regex(/^[UW][A-Z0-9]{2,}$/)
           .optional(),
       })
       .strict(),
@@ -97,5 +107,9 @@ export function checkCommandJob(
   }
   if (command.name !== data.command.name || command.name === 'help')
     return { reason: 'command does not match its text' };
+  if (data.reply.ephemeralTo !== undefined && data.reply.ephemeralTo !== data.requester.userId)
+    return { reason: 'an ephemeral reply may only go to the requester' };
+  if (command.name === 'log' && data.reply.ephemeralTo === undefined)
+    return { reason: 'the audit log is only ever shown to the requester' };
   return { data: { ...data, command }, command };
 }

@@ -1,7 +1,12 @@
+import type { ActionPlan } from '../domain/actions/contract.ts';
+import type { AuditRequest } from '../domain/audit/request.ts';
+import type { AuditReader, StoredAuditEntry } from '../domain/audit-log/chain.ts';
 import type { Command } from '../domain/command.ts';
+import { type ActiveFreeze, freezeInputFor } from '../domain/freeze/plan.ts';
 import type { DigestReport, ImageReport, WhereReport } from '../domain/inventory/fleet-report.ts';
 import type { GuardrailsReport } from '../domain/provenance/guardrails.ts';
 import { UserFacingError } from '../errors.ts';
+import type { Message } from '../render/message.ts';
 import {
   type AdvisoriesReport,
   type AdvisoryCommandPorts,
@@ -13,7 +18,14 @@ import {
   type WatchReport,
   watch,
 } from './advisories/commands.ts';
+import type { AuditReport } from './audit/audit-job.ts';
 import { digestQuery, type InventoryReader, imageQuery, whereQuery } from './inventory-queries.ts';
+import {
+  type VerifyPorts,
+  type VerifyProgress,
+  type VerifyReport,
+  verifyScope,
+} from './provenance/verify-scope.ts';
 import type { StatusReport } from './status.ts';
 
 /** The data a command produces; renderers (Slack, terminal) and `--json` output all start from this. */
@@ -27,12 +39,28 @@ export type CommandResult =
   | { kind: 'advisory'; report: AdvisoryReport }
   | { kind: 'diff'; report: DiffReport }
   | { kind: 'watch'; report: WatchReport }
-  | { kind: 'guardrails'; report: GuardrailsReport };
+  | { kind: 'guardrails'; report: GuardrailsReport }
+  | { kind: 'log'; entries: StoredAuditEntry[]; unreadable: string[] }
+  | { kind: 'audit'; report: AuditReport }
+  | { kind: 'freeze-plan'; plan: ActionPlan }
+  | { kind: 'frozen'; freezes: ActiveFreeze[] }
+  | { kind: 'verify'; report: VerifyReport };
+
+/** What a running job offers a long command: its id (for a Cancel button) and a way to post progress. */
+export type JobContext = {
+  jobId?: string;
+  progress?: (message: Message) => Promise<void>;
+  /** Where and by whom it was asked: commands that act per channel (watch) need it. */
+  channelId?: string;
+  userId?: string;
+};
 
 /** What command jobs need from the outside world; built by the container, replaced by nothing in tests. */
 export type CommandPorts = {
   status: () => Promise<StatusReport>;
   inventory: InventoryReader;
+  /** The audit trail, for `log`; absent where there is none (CLI --live). */
+  auditLog?: AuditReader;
   now?: () => Date;
   /** Advisory feeds, matches and subscriptions; absent where they are not wired. */
   advisories?: AdvisoryCommandPorts;
@@ -40,17 +68,25 @@ export type CommandPorts = {
   guardrails?: (cluster: string | undefined, signal: AbortSignal) => Promise<GuardrailsReport>;
   /** Names of the configured clusters, to tell a typo from a cluster with nothing to report. */
   clusterNames?: () => readonly string[];
+  /** CloudTrail audits; absent when no AWS region is configured. */
+  audit?: (request: AuditRequest, signal: AbortSignal, job: JobContext) => Promise<AuditReport>;
+  /** Approval engine reads: active freezes, and a plan preview (the CLI; Slack asks for approval instead). */
+  actions?: {
+    activeFreezes: () => Promise<ActiveFreeze[]>;
+    previewFreeze?: (input: unknown, signal: AbortSignal) => Promise<ActionPlan>;
+  };
+  /** Signature verification; absent when no provenance policy is configured. */
+  provenance?: VerifyPorts;
+  /** Called as a long command makes progress (`/scope verify` of a large scope). */
+  progress?: VerifyProgress;
 };
-
-/** Who asked and where: commands that act per channel (watch) need it. */
-export type CommandContext = { channelId?: string; userId?: string };
 
 /** Runs one parsed command to its result. Pure dispatch: the I/O lives behind the ports. */
 export async function runCommand(
   cmd: Command,
   ports: CommandPorts,
   signal?: AbortSignal,
-  context: CommandContext = {},
+  job: JobContext = {},
 ): Promise<CommandResult> {
   signal?.throwIfAborted();
   switch (cmd.name) {
@@ -74,10 +110,57 @@ export async function runCommand(
     case 'unwatch':
       return {
         kind: 'watch',
-        report: await watch(advisoryPorts(ports), context.channelId, cmd.feed, cmd.name, context.userId),
+        report: await watch(advisoryPorts(ports), job.channelId, cmd.feed, cmd.name, job.userId),
       };
     case 'guardrails':
       return { kind: 'guardrails', report: await guardrails(cmd.cluster, ports, signal) };
+    case 'log': {
+      if (!ports.auditLog)
+        throw new UserFacingError(
+          'BAD_INPUT',
+          'the audit trail is in Redis; `log` does not work with --live',
+        );
+      return { kind: 'log', ...(await ports.auditLog.read(cmd.count)) };
+    }
+    case 'audit':
+      if (!ports.audit) {
+        throw new UserFacingError(
+          'CONFIG_INVALID',
+          'CloudTrail audits are not set up: no AWS region is configured.',
+          'Set aws.regions (or SCOPE_AWS_REGIONS) and credentials for scope.',
+        );
+      }
+      return {
+        kind: 'audit',
+        report: await ports.audit(cmd.request, signal ?? new AbortController().signal, job),
+      };
+    case 'frozen':
+      return { kind: 'frozen', freezes: (await ports.actions?.activeFreezes()) ?? [] };
+    case 'freeze': {
+      const preview = ports.actions?.previewFreeze;
+      if (!preview) throw new UserFacingError('BAD_INPUT', 'freeze needs approval: run it from Slack.');
+      const plan = await preview(freezeInputFor(cmd.target), signal ?? new AbortController().signal);
+      return { kind: 'freeze-plan', plan };
+    }
+    case 'verify':
+      if (!ports.provenance) {
+        throw new UserFacingError(
+          'NOT_FOUND',
+          'Signature verification is not configured here.',
+          'Add `provenance.registries` and `provenance.rules` to the configuration (docs/CONFIGURATION.md).',
+        );
+      }
+      return {
+        kind: 'verify',
+        report: await verifyScope(
+          ports.inventory,
+          ports.provenance,
+          cmd.scope,
+          now(ports),
+          signal,
+          ports.progress,
+        ),
+      };
   }
 }
 

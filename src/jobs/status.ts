@@ -1,4 +1,5 @@
 import type { Queue } from 'bullmq';
+import { type Coverage, caveatsFor, coverageOf } from '../domain/inventory/completeness.ts';
 
 /** Sync health of one cluster as recorded by the inventory collector. */
 export type ClusterSyncState = {
@@ -35,7 +36,19 @@ export type StatusReport = {
     problems: number;
     failures: number;
   }>;
-};
+} & Coverage;
+
+/** Status of the clusters alone, with how complete the inventory is (the CLI's `--live` status uses it too). */
+export function clusterStatus(
+  clusters: ClusterSyncState[],
+  now: Date,
+): Pick<StatusReport, 'clusters' | 'generatedAt' | keyof Coverage> {
+  return {
+    clusters,
+    generatedAt: now.toISOString(),
+    ...coverageOf(clusters, caveatsFor(clusters, now)),
+  };
+}
 
 /** Reads cluster sync health; the inventory store implements it. */
 export type SyncStateReader = { syncStates(): Promise<ClusterSyncState[]> };
@@ -72,7 +85,6 @@ export async function buildStatus(
   return {
     queues: perQueue.map((p) => p.counts),
     workers: perQueue.flatMap((p) => p.workers),
-    clusters: await sync.syncStates(),
-    generatedAt: now.toISOString(),
+    ...clusterStatus(await sync.syncStates(), now),
   };
 }

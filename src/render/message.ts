@@ -78,3 +78,20 @@ export function join(parts: readonly Text[], separator: string): Text {
   });
   return out;
 }
+
+/**
+ * Text written by scope with `backticks` around commands and values (error messages, usage hints): each
+ * backticked part becomes a code span, the rest stays data, so Slack shows real code and escapes the rest.
+ */
+export function prose(text: string): Text {
+  const out: Span[] = [];
+  text.split(/(`[^`\n]+`)/).forEach((part) => {
+    if (part === '') return;
+    out.push(
+      part.length > 2 && part.startsWith('`') && part.endsWith('`')
+        ? code(part.slice(1, -1))
+        : { t: 'val', text: part },
+    );
+  });
+  return out;
+}

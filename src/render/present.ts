@@ -1,6 +1,7 @@
 import { COMMANDS, commandSpec } from '../domain/command.ts';
 import type { CommandResult } from '../jobs/run-command.ts';
 import type { StatusReport } from '../jobs/status.ts';
+import { presentFreezePlan, presentFrozen } from './actions/present-frozen.ts';
 import {
   presentAdvisories,
   presentAdvisory,
@@ -8,10 +9,14 @@ import {
   presentDiff,
   presentWatch,
 } from './advisories/present-commands.ts';
+import { presentAudit } from './audit/present-audit.ts';
+import { presentAuditLog } from './audit-log/present-audit-log.ts';
 import { footer, type PresentContext } from './footer.ts';
+import { completenessLabel } from './inventory/coverage.ts';
 import { presentDigest, presentImage, presentWhere } from './inventory/present-inventory.ts';
-import { type Block, bold, code, lit, type Message, md } from './message.ts';
+import { type Block, bold, code, join, lit, type Message, md } from './message.ts';
 import { presentGuardrails } from './provenance/present-guardrails.ts';
+import { presentVerify } from './provenance/present-verify.ts';
 import { when } from './time.ts';
 
 export type { PresentContext };
@@ -39,6 +44,16 @@ export function present(result: CommandResult, ctx: PresentContext): Message {
       return presentWatch(result.report, ctx);
     case 'guardrails':
       return presentGuardrails(result.report, ctx);
+    case 'log':
+      return presentAuditLog(result.entries, result.unreadable, ctx);
+    case 'audit':
+      return presentAudit(result.report, ctx);
+    case 'frozen':
+      return presentFrozen(result.freezes, ctx);
+    case 'freeze-plan':
+      return presentFreezePlan(result.plan, ctx);
+    case 'verify':
+      return presentVerify(result.report, ctx);
   }
 }
 
@@ -48,7 +63,7 @@ export function presentHelp(topic?: string): Message {
     return {
       summary: `Usage: ${spec.usage}`,
       blocks: [
-        { kind: 'section', text: md`*${code(spec.usage)}*\n${spec.summary}` },
+        { kind: 'section', text: md`${code(spec.usage)}\n${spec.summary}` },
         { kind: 'context', text: md`Example: ${code(spec.example)}` },
       ],
     };
@@ -73,7 +88,7 @@ export function presentHelp(topic?: string): Message {
 
 function presentStatus(report: StatusReport, ctx: PresentContext): Message {
   const now = ctx.now;
-  const blocks: Block[] = [{ kind: 'header', text: 'scope status' }];
+  const blocks: Block[] = [{ kind: 'header', text: 'scope status' }, statusCoverage(report)];
   blocks.push({
     kind: 'fields',
     fields: report.queues.map((q) => ({
@@ -102,6 +117,20 @@ function presentStatus(report: StatusReport, ctx: PresentContext): Message {
     });
   }
   blocks.push(...presentAdvisoryStatus(report, now));
-  blocks.push({ kind: 'context', text: footer(ctx) });
-  return { summary: `scope status: ${report.workers.length} workers`, blocks };
+  blocks.push({ kind: 'context', text: join([footer(ctx), completenessLabel(report)], ' · ') });
+  return {
+    summary: `scope status: ${report.workers.length} workers, inventory ${report.completeness} (${report.clustersAnswered} of ${report.clustersTotal} clusters answering)`,
+    blocks,
+  };
+}
+
+/** The first line of status: can inventory answers be trusted right now, and how far. */
+function statusCoverage(r: StatusReport): Block {
+  const text =
+    r.completeness === 'complete'
+      ? md`:white_check_mark: *Inventory complete:* all ${r.clustersTotal} cluster${r.clustersTotal === 1 ? '' : 's'} answering.`
+      : r.completeness === 'partial'
+        ? md`:warning: *Inventory partial:* ${r.clustersAnswered} of ${r.clustersTotal} clusters answering; answers say "not running" only for those.`
+        : md`:grey_question: *Inventory unknown:* ${r.clustersTotal === 0 ? 'no cluster is configured' : 'no cluster has answered yet'}, so inventory answers cannot say where anything runs.`;
+  return { kind: 'section', text };
 }

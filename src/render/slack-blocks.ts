@@ -1,4 +1,5 @@
 import type { KnownBlock } from '@slack/types';
+import { visible } from '../domain/text.ts';
 import type { Block, Message, Span, Text } from './message.ts';
 
 /** Slack Block Kit JSON as posted with chat.postMessage / chat.update. */
@@ -18,11 +19,11 @@ function span(s: Span): string {
     case 'lit':
       return s.text;
     case 'val':
-      return escapeMrkdwn(s.text).replace(/([*_~`])/g, '\u200B$1\u200B');
+      return escapeMrkdwn(visible(s.text)).replace(/([*_~`])/g, '\u200B$1\u200B');
     case 'code':
-      return `\`${escapeMrkdwn(s.text.replace(/`/g, "'"))}\``;
+      return `\`${escapeMrkdwn(visible(s.text).replace(/`/g, "'"))}\``;
     case 'bold':
-      return `*${escapeMrkdwn(s.text.replace(/\*/g, ''))}*`;
+      return `*${escapeMrkdwn(visible(s.text).replace(/\*/g, ''))}*`;
     case 'user':
       return s.id ? `<@${s.id}>` : '';
     case 'link':

@@ -1,3 +1,4 @@
+import { visible } from '../domain/text.ts';
 import type { Block, Message, Span, Text } from './message.ts';
 
 const EMOJI: Readonly<Record<string, string>> = {
@@ -8,7 +9,14 @@ const EMOJI: Readonly<Record<string, string>> = {
   hourglass_flowing_sand: '⏳',
   round_pushpin: '📍',
   white_check_mark: '✅',
+  grey_question: '❓',
+  information_source: 'ℹ️ ',
   x: '❌',
+  small_blue_diamond: '🔹',
+  heavy_minus_sign: '➖',
+  no_entry_sign: '🚫',
+  shield: '🛡️',
+  no_entry: '⛔',
 };
 
 /** Slack emoji shortcodes scope uses, as terminal characters. */
@@ -81,6 +89,7 @@ export function buttonsOf(message: Message): Array<{ action: string; label: stri
 }
 
 function stripControl(s: string): string {
+  // Bidi overrides and zero-width characters in data (an image name, say) are shown as [U+202E], not obeyed.
   // biome-ignore lint/suspicious/noControlCharactersInRegex: removing terminal escape sequences from data is the point
-  return s.replace(/[\u0000-\u0008\u000B-\u001F\u007F\u009B]/g, '');
+  return visible(s.replace(/[\u0000-\u0008\u000B-\u001F\u007F\u009B]/g, ''));
 }

@@ -81,6 +81,11 @@ export type FaultSpec = {
   method?: string;
   /** Status message; defaults to the reason's usual text. */
   message?: string;
+  /**
+   * Apply the write (PATCH/PUT) and then hold the response until `clearFaults()` or `close()`: the change
+   * landed but the client never heard back (a crash window between a patch and recording it).
+   */
+  hangAfterApply?: boolean;
 };
 
 /** One served request, so tests can assert which API calls a collector made (paging, watches, retries). */
@@ -89,6 +94,9 @@ export type RequestRecord = {
   path: string;
   query: Record<string, string>;
   status?: number;
+  /** Body of a write (POST, PUT, PATCH) as sent, so tests can assert exact patches. */
+  body?: string;
+  contentType?: string;
 };
 
 /** Aggregate request counters that survive the request-log cap. */
@@ -232,6 +240,37 @@ function res(
 }
 
 let clusterCounter = 0;
+
+/**
+ * The few server-side checks the freeze path depends on: custom resources reject strategic merge patches
+ * (415), and a StatefulSet/DaemonSet cannot be OnDelete while rollingUpdate is still set (422).
+ */
+function validateWorkload(
+  def: ResourceDef,
+  obj: KubeObject,
+  method: string,
+  contentType: string,
+): { code: number; message: string } | undefined {
+  const builtIn = BUILTIN_RESOURCES.some((r) => r.group === def.group && r.plural === def.plural);
+  if (method === 'PATCH' && !builtIn && contentType.startsWith('application/strategic-merge-patch+json')) {
+    return {
+      code: 415,
+      message:
+        'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml',
+    };
+  }
+  if (def.kind === 'StatefulSet' || def.kind === 'DaemonSet') {
+    const spec = obj.spec as { updateStrategy?: { type?: string; rollingUpdate?: unknown } } | undefined;
+    const s = spec?.updateStrategy;
+    if (s?.type === 'OnDelete' && s.rollingUpdate !== undefined && s.rollingUpdate !== null) {
+      return {
+        code: 422,
+        message: `${def.kind} "${obj.metadata.name}" is invalid: spec.updateStrategy.rollingUpdate: Forbidden: only allowed for updateStrategy 'RollingUpdate'`,
+      };
+    }
+  }
+  return undefined;
+}
 
 /** Starts a fake API server on 127.0.0.1 with a random port. */
 export async function startFakeKube(opts: FakeKubeOptions = {}): Promise<FakeKube> {
@@ -648,7 +687,8 @@ export class FakeKube {
     });
 
     const fault = this.takeFault(method, path);
-    if (fault) {
+    const holdAfterApply = fault?.hangAfterApply === true;
+    if (fault && !holdAfterApply) {
       this.counters.faults += 1;
       if (fault.hang) await this.hold();
       if (fault.delayMs) await this.sleep(fault.delayMs);
@@ -670,6 +710,10 @@ export class FakeKube {
     }
 
     const body = method === 'POST' || method === 'PUT' || method === 'PATCH' ? await readBody(req) : '';
+    if (body !== '') {
+      rec.body = body;
+      rec.contentType = req.headers['content-type'] ?? '';
+    }
     if (this.closed || res.destroyed) return;
     const segs = path.split('/').filter(Boolean);
     if (this.serveDiscovery(segs, method, res)) return;
@@ -683,7 +727,25 @@ export class FakeKube {
       this.sendStatus(res, 404);
       return;
     }
+    if (holdAfterApply) {
+      this.counters.faults += 1;
+      this.heldResponses.add(res);
+    }
     this.serveResource(req, res, method, url.searchParams, rp, body);
+  }
+
+  /** Responses whose write was applied but whose answer is held (`hangAfterApply`). */
+  private heldResponses = new WeakSet<ServerResponse>();
+
+  /** Writes that landed are answered only after `clearFaults()` when their fault said `hangAfterApply`. */
+  private respondWrite(res: ServerResponse, body: string): void {
+    if (!this.heldResponses.has(res)) {
+      sendJson(res, 200, body);
+      return;
+    }
+    void this.hold().then(() => {
+      if (!this.closed && !res.destroyed) sendJson(res, 200, body);
+    });
   }
 
   private logRequest(rec: RequestRecord): void {
@@ -850,9 +912,14 @@ export class FakeKube {
         patched.metadata.resourceVersion = entry.obj.metadata.resourceVersion;
         patched.apiVersion = bucket.apiVersion;
         patched.kind = bucket.def.kind;
+        const invalid = validateWorkload(bucket.def, patched, method, req.headers['content-type'] ?? '');
+        if (invalid) {
+          this.sendStatus(res, invalid.code, invalid.message);
+          return;
+        }
         const unchanged = JSON.stringify(patched) === entryJson(entry);
         const out = unchanged || dryRun ? patched : this.replace(bucket, entry, patched).obj;
-        sendJson(res, 200, JSON.stringify(sub === 'scale' ? toScale(out) : out));
+        this.respondWrite(res, JSON.stringify(sub === 'scale' ? toScale(out) : out));
         return;
       }
       case 'DELETE': {

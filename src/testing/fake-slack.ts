@@ -138,6 +138,8 @@ export type FakeSlack = {
    * `release()`: the window in which a caller can die after Slack acted but before it learnt the result.
    */
   holdReply(method: string): HeldReply;
+  /** Makes apps.connections.open answer the app token with this WebSocket URL (see fake-socket-mode.ts). */
+  enableSocketMode(appToken: string, url: () => string): void;
   /** Polls until the predicate (sync or async) yields a value other than undefined/null/false; throws on timeout. */
   waitFor<T>(predicate: () => Pending<T> | Promise<Pending<T>>, timeoutMs?: number): Promise<T>;
   /** Forgets recorded traffic, state and pending failures; seeded users, usergroups and channels stay. */
@@ -165,6 +167,7 @@ const MAX_TEXT = 40_000;
 
 export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeSlack> {
   const botToken = opts.botToken ?? FAKE_BOT_TOKEN;
+  let socketMode: { appToken: string; url: () => string } | undefined;
   const calls: FakeSlackCall[] = [];
   const stored: FakeSlackMessage[] = [];
   const ephemerals: FakeSlackEphemeral[] = [];
@@ -581,6 +584,12 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     // JSON bodies must carry the token in the Authorization header, as on the real API.
     const token = bearer ?? (isJson ? undefined : str(body.token));
     if (!token) return fail('not_authed');
+    // Socket Mode: apps.connections.open is the one method called with the app-level token (xapp-).
+    if (method === 'apps.connections.open') {
+      if (!socketMode || token !== socketMode.appToken)
+        return fail(token === botToken ? 'not_allowed_token_type' : 'invalid_auth');
+      return { ok: true, url: socketMode.url() };
+    }
     if (token !== botToken) return fail('invalid_auth');
     const handler = handlers[method];
     if (!handler) return { ok: false, error: 'unknown_method', req_method: method };
@@ -791,6 +800,9 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       queue.push({ arrived, released });
       holds.set(method, queue);
       return { arrived: arrivedP, release };
+    },
+    enableSocketMode: (appToken, url) => {
+      socketMode = { appToken, url };
     },
     waitFor: async <T>(predicate: () => Pending<T> | Promise<Pending<T>>, timeoutMs = 5000): Promise<T> => {
       const deadline = Date.now() + timeoutMs;

@@ -24,9 +24,11 @@ export async function freePort(): Promise<number> {
  */
 export async function startRedisServer(
   binary = process.env.REDIS_SERVER_BIN ?? 'redis-server',
+  /** `dir` + `appendonly` let a test stop the server and start it again on the same port with its data. */
+  opts: { port?: number; dir?: string; appendonly?: boolean; extraArgs?: string[] } = {},
 ): Promise<RedisServer> {
-  const dir = await mkdtemp(join(tmpdir(), 'scope-redis-'));
-  const port = await freePort();
+  const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'scope-redis-')));
+  const port = opts.port ?? (await freePort());
   const args = [
     '--port',
     String(port),
@@ -35,9 +37,10 @@ export async function startRedisServer(
     '--save',
     '',
     '--appendonly',
-    'no',
+    opts.appendonly ? 'yes' : 'no',
     '--dir',
     dir,
+    ...(opts.extraArgs ?? []),
   ];
   const script =
     'command -v "$0" >/dev/null || { echo "$0: not found" >&2; exit 127; }; "$0" "$@" & pid=$!; read -r _; kill "$pid" 2>/dev/null; wait "$pid"';
@@ -77,7 +80,7 @@ export async function startRedisServer(
         child.stdin?.end();
         await exited;
       }
-      await rm(dir, { recursive: true, force: true });
+      if (opts.dir === undefined) await rm(dir, { recursive: true, force: true });
     },
   };
 }

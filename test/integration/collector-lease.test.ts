@@ -37,11 +37,28 @@ describe('collector lease across worker replicas', () => {
     const b = buildContainer(config, 'worker', log);
     const first = startCollector(a, { leaseTtlMs: 600 });
     await first.ready;
-    const second = startCollector(b, { leaseTtlMs: 600 });
+    const watchOpen = Date.now() + 5000;
+    while (fake.activeWatches === 0 && Date.now() < watchOpen)
+      await new Promise((res) => setTimeout(res, 20));
+    const listsByFirst = fake.counters.list;
+    // The second replica stands by: wait until it has checked the lease three times (the first check was
+    // before `ready`; one interval is a third of the lease's lifetime), then count what it started.
+    let standbyChecks = 0;
+    let waitStandby: () => void = () => {};
+    const standby = new Promise<void>((res) => {
+      waitStandby = res;
+    });
+    const second = startCollector(b, {
+      leaseTtlMs: 600,
+      onLeaseCheck: (collecting) => {
+        if (!collecting && ++standbyChecks === 3) waitStandby();
+      },
+    });
     await second.ready;
     try {
-      await new Promise((res) => setTimeout(res, 500));
+      await standby;
       expect(fake.activeWatches).toBe(1);
+      expect(fake.counters.list).toBe(listsByFirst);
       const listsBefore = fake.counters.list;
       await first.stop();
       const deadline = Date.now() + 5000;

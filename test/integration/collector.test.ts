@@ -5,7 +5,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { KubeCluster, ResourceExpiredError } from '../../src/adapters/kubernetes/client.ts';
 import { ClusterCollector, FleetCollector, scanFleet } from '../../src/adapters/kubernetes/collector.ts';
 import type { ClusterConfig } from '../../src/config.ts';
-import type { ClusterSync, InventoryWriter, PodRecord } from '../../src/domain/inventory/inventory.ts';
+import type {
+  ClusterRelist,
+  ClusterSync,
+  InventoryWriter,
+  PodRecord,
+} from '../../src/domain/inventory/inventory.ts';
 import { podKey } from '../../src/domain/inventory/inventory.ts';
 import { ScopeError } from '../../src/errors.ts';
 import type { FakeKube, KubeObject } from '../../src/testing/fake-kube.ts';
@@ -22,25 +27,53 @@ import {
   makeStatefulSetChain,
 } from '../../src/testing/kube-fixtures.ts';
 
-/** Records every call and keeps the resulting per-cluster pod map, like the Redis store would. */
+/**
+ * Records every call and keeps the resulting per-cluster pod map, like the Redis store would: a re-list's
+ * pages are applied as they arrive, and its finish removes what no page contained.
+ */
 class MemoryWriter implements InventoryWriter {
+  /** Finished re-lists, with every pod their pages held. */
   readonly replaced: Array<{ cluster: string; environment: string; pods: PodRecord[] }> = [];
+  /** Sizes of the pages written, per cluster, in order. */
+  readonly pages = new Map<string, number[]>();
   readonly upserts: PodRecord[] = [];
   readonly removes: Array<{ cluster: string; namespace: string; name: string }> = [];
   readonly syncs: ClusterSync[] = [];
   readonly state = new Map<string, Map<string, PodRecord>>();
   failWrites = false;
+  onPage: ((cluster: string) => void | Promise<void>) | undefined;
 
-  async replaceCluster(cluster: string, environment: string, pods: readonly PodRecord[]): Promise<void> {
-    if (this.failWrites) throw new Error('redis down');
-    this.replaced.push({ cluster, environment, pods: [...pods] });
-    this.state.set(cluster, new Map(pods.map((p) => [podKey(p), p])));
+  beginRelist(cluster: string, environment: string): ClusterRelist {
+    const listed: PodRecord[] = [];
+    return {
+      writePage: async (pods) => {
+        if (this.failWrites) throw new Error('redis down');
+        await this.onPage?.(cluster);
+        this.pages.set(cluster, [...(this.pages.get(cluster) ?? []), pods.length]);
+        for (const p of pods) this.cluster(cluster).set(podKey(p), p);
+        listed.push(...pods);
+      },
+      finish: async () => {
+        if (this.failWrites) throw new Error('redis down');
+        const keep = new Set(listed.map((p) => podKey(p)));
+        const state = this.cluster(cluster);
+        let removed = 0;
+        for (const key of [...state.keys()]) {
+          if (keep.has(key)) continue;
+          state.delete(key);
+          removed += 1;
+        }
+        this.replaced.push({ cluster, environment, pods: listed });
+        return { pods: listed.length, written: listed.length, unchanged: 0, removed };
+      },
+    };
   }
 
-  async upsertPod(pod: PodRecord): Promise<void> {
+  async upsertPod(pod: PodRecord): Promise<boolean> {
     if (this.failWrites) throw new Error('redis down');
     this.upserts.push(pod);
     this.cluster(pod.cluster).set(podKey(pod), pod);
+    return true;
   }
 
   async removePod(cluster: string, namespace: string, name: string): Promise<void> {
@@ -218,6 +251,11 @@ describe('FleetCollector.syncOnce', () => {
     }
     f.load(pods);
     const writer = new MemoryWriter();
+    // Each page reaches the writer before the next one is requested: the collector never holds the list.
+    const requestsAtWrite: number[] = [];
+    writer.onPage = () => {
+      requestsAtWrite.push(podListRequests(f).length);
+    };
     const [sync] = await fleet([await configFor(f)], writer, { pageSize: 50 }).syncOnce();
 
     expect(sync).toMatchObject({ ok: true, pods: 170 });
@@ -227,6 +265,25 @@ describe('FleetCollector.syncOnce', () => {
     expect(lists.slice(1).every((r) => typeof r.query.continue === 'string')).toBe(true);
     expect(new Set(writer.pods('paged').map((p) => p.uid)).size).toBe(170);
     expect(writer.replaced).toHaveLength(1);
+    expect(writer.pages.get('paged')).toEqual([50, 50, 50, 20]);
+    expect(requestsAtWrite).toEqual([1, 2, 3, 4]);
+  });
+
+  it('does not count the time a page spends being written against the cluster deadline', async () => {
+    const f = await fake('slow-index');
+    f.load(
+      Array.from({ length: 25 }, (_, i) =>
+        makePod({ namespace: 'a', name: `p-${i}`, containers: [{ name: 'c', image: 'nginx' }] }),
+      ),
+    );
+    const writer = new MemoryWriter();
+    // Three pages, each taking 1 s to write: 3 s of writes against a 2-second deadline.
+    writer.onPage = () => new Promise((r) => setTimeout(r, 1000));
+    const [sync] = await fleet([await configFor(f, { timeoutSeconds: 2 })], writer, {
+      pageSize: 10,
+    }).syncOnce();
+    expect(sync).toMatchObject({ ok: true, pods: 25 });
+    expect(writer.pages.get('slow-index')).toEqual([10, 10, 5]);
   });
 
   it('resolves every owner chain end to end', async () => {
@@ -382,7 +439,6 @@ describe('FleetCollector.syncOnce', () => {
     await dead.close();
 
     const writer = new MemoryWriter();
-    const started = Date.now();
     const syncs = await fleet(
       [
         await configFor(good),
@@ -395,8 +451,9 @@ describe('FleetCollector.syncOnce', () => {
       writer,
       { clusterParallelism: 8 },
     ).syncOnce();
-    const elapsed = Date.now() - started;
 
+    // The hanging cluster ends on its own 1-second deadline (TIMEOUT), not the others' (how long it takes
+    // is a benchmark figure: `npm run bench`, phase 0).
     const summary = Object.fromEntries(syncs.map((s) => [s.cluster, [s.ok, s.errorCode]]));
     expect(summary).toEqual({
       good: [true, undefined],
@@ -406,7 +463,6 @@ describe('FleetCollector.syncOnce', () => {
       unauthorized: [false, 'UPSTREAM_UNAUTHORIZED'],
       dead: [false, 'UPSTREAM_UNAVAILABLE'],
     });
-    expect(elapsed).toBeLessThan(3000);
     expect(writer.replaced.map((r) => r.cluster)).toEqual(['good']);
     expect(writer.pods('good')).toHaveLength(2);
     expect(writer.syncs).toHaveLength(6);
@@ -489,15 +545,6 @@ describe('FleetCollector list + watch', () => {
     expect(writer.upserts.map((p) => p.name).sort()).toEqual(v2.pods.map((p) => p.metadata.name).sort());
     expect(writer.replaced).toHaveLength(1);
     expect(podListRequests(f).length).toBe(listsBefore);
-
-    // A status-only change that does not alter the record is not written again.
-    const first = f.get('v1', 'Pod', 'shop', v2.pods[0]!.metadata.name)!;
-    (first.status as Record<string, unknown>).conditions = [];
-    f.update(first);
-    const marker = makePod({ namespace: 'shop', name: 'marker', containers: c });
-    f.create(marker);
-    await waitFor('marker', () => writer.pod('watched', 'shop', 'marker') !== undefined);
-    expect(writer.upserts.filter((p) => p.name === first.metadata.name)).toHaveLength(1);
   });
 
   it('re-lists owners when a watched pod references an unknown Job, so CronJob pods are named right', async () => {
@@ -604,10 +651,11 @@ describe('FleetCollector list + watch', () => {
     await waitFor('upsert', () => writer.pod('ok', 'x', 'p') !== undefined);
     expect(writer.syncsOf('stuck')).toEqual([]);
 
-    const started = Date.now();
     await collector.stop();
-    expect(Date.now() - started).toBeLessThan(500);
     expect(collector.running).toBe(false);
+    // The hanging LIST was aborted by stop(), not ended by its 30-second deadline: no failure was recorded
+    // (a deadline records TIMEOUT, and would outlast the test's own timeout).
+    expect(writer.syncsOf('stuck')).toEqual([]);
     await waitFor('watch closed', () => ok.activeWatches === 0, 2000);
   });
 });
@@ -667,9 +715,8 @@ describe('ClusterCollector and KubeCluster', () => {
     const abort = new AbortController();
     const hanging = cluster.watchPods('1', () => undefined, abort.signal);
     setTimeout(() => abort.abort(), 50);
-    const started = Date.now();
+    // AbortError, not the TIMEOUT of the 2-second deadline below: the abort ended it.
     await expect(hanging).rejects.toMatchObject({ name: 'AbortError' });
-    expect(Date.now() - started).toBeLessThan(500);
 
     const timedOut = cluster.watchPods('1', () => undefined, AbortSignal.timeout(10_000));
     await expect(timedOut).rejects.toMatchObject({ code: 'TIMEOUT' });

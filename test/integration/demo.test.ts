@@ -15,6 +15,7 @@ describe('the demo a newcomer runs first', () => {
       '/scope where dev-1/payments/api',
       '/scope digets oops',
       '/scope advisories',
+      '/scope audit role:ci-deploy',
     ].join(';');
     const { stdout } = await run(
       process.execPath,
@@ -34,6 +35,8 @@ describe('the demo a newcomer runs first', () => {
     expect(stdout).toContain(
       'IOC-2026-0042 (critical) — Compromised payments-api base image · 2 workloads running it, 1 ran it before',
     );
+    expect(stdout).toContain('CLOUDTRAIL AUDIT OF ROLE:CI-DEPLOY');
+    expect(stdout).toMatch(/CRITICAL\s+StopLogging/);
     expect(stdout).toContain('Stopping the demo');
   });
 });

@@ -78,6 +78,25 @@ describe('/scope digest, image and where through Slack', () => {
     expect(rows).toHaveLength(21);
   });
 
+  it('completes the job and says records were unreadable when malformed ones are planted in Redis', async () => {
+    const hh = await start(3);
+    const redis = hh.container.redis;
+    const inv = `${hh.config.redis.prefix}:inv`;
+    const [victim] = await redis.hkeys(`${inv}:pods:prod-eu`);
+    const stored = JSON.parse((await redis.hget(`${inv}:pods:prod-eu`, victim!)) as string);
+    // A record whose containers are not an array (today: "p.containers.filter is not a function"), and a
+    // history entry of the wrong shape claiming an earlier deployment.
+    await redis.hset(`${inv}:pods:prod-eu`, victim!, JSON.stringify({ ...stored, containers: 'x' }));
+    await redis.hset(`${inv}:dfirst:${DIGEST}`, 'forged', `2020-01-01T00:00:00Z    \tevil:1\tprod`);
+    await slash(hh, `digest ${DIGEST}`);
+    const msg = await hh.slack.waitFor(() => hh.slack.messages(INCIDENT)[0]);
+    expect(msg.text).toContain('2 workloads');
+    const blocks = JSON.stringify(msg.blocks);
+    expect(blocks).toContain('2 stored records were unreadable');
+    expect(blocks).not.toContain('2020-01-01');
+    expect(blocks).not.toContain('evil');
+  });
+
   it('replies ephemerally with the expected form when the argument is malformed', async () => {
     const hh = await start(1);
     const res = await slash(hh, 'digest nginx:1.25');

@@ -165,7 +165,7 @@ describe('the worker process with clusters', () => {
     const redis = r.connect();
     try {
       const store = new InventoryStore(redis, r.prefix, parseConfig({}));
-      const deadline = Date.now() + 15_000;
+      const deadline = Date.now() + 30_000;
       while ((await store.podsRunningDigest(digest)).length < 2 && Date.now() < deadline) {
         await new Promise((res) => setTimeout(res, 100));
       }

@@ -12,18 +12,22 @@ export function goldenPath(name: string): string {
 
 /**
  * Compares `value` with the golden file `test/golden/<name>`: a `.txt` golden holds a string as it is,
- * any other golden holds JSON. With UPDATE_GOLDEN=1, or when the file does not exist yet, the file is
- * (re)written instead and the test passes with a note: review the new file and commit it.
+ * any other golden holds JSON. A missing or different golden fails. Only UPDATE_GOLDEN=1 (re)writes the file
+ * (and the test still passes, with a note): review the new file and commit it.
  */
-export function expectGolden(name: string, value: unknown): void {
+export function expectGolden(name: string, value: unknown, env: NodeJS.ProcessEnv = process.env): void {
   const path = goldenPath(name);
   const text = name.endsWith('.txt') ? textOf(name, value) : `${JSON.stringify(value, null, 2)}\n`;
-  const update = process.env.UPDATE_GOLDEN === '1';
-  if (update || !existsSync(path)) {
+  if (env.UPDATE_GOLDEN === '1') {
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, text);
-    console.warn(`golden: ${update ? 'updated' : 'created'} test/golden/${name}; review it and commit it.`);
+    console.warn(`golden: wrote test/golden/${name}; review it and commit it.`);
     return;
+  }
+  if (!existsSync(path)) {
+    throw new Error(
+      `golden file test/golden/${name} is missing: run the test with UPDATE_GOLDEN=1 to create it, review it and commit it`,
+    );
   }
   const stored = readFileSync(path, 'utf8');
   if (name.endsWith('.txt')) {

@@ -3,10 +3,11 @@ import { inject } from 'vitest';
 import { type RunningBot, startBot } from '../../src/bot.ts';
 import { type Config, parseConfig } from '../../src/config.ts';
 import { buildContainer, type Container } from '../../src/container.ts';
+import type { RunningActionWorker } from '../../src/jobs/actions/worker.ts';
 import { createLogger } from '../../src/log.ts';
 import { type FakeSlack, slackSettingsFor, startFakeSlack } from '../../src/testing/fake-slack.ts';
 import { type RunningWorker, startCommandWorker } from '../../src/worker.ts';
-import { commandPorts, slackNotifier } from '../../src/worker-process.ts';
+import { actionButtons, commandPorts, slackNotifier, startActions } from '../../src/worker-process.ts';
 
 export const SIGNING_SECRET = 'test-signing-secret-0123456789';
 
@@ -33,6 +34,7 @@ export function testConfig(slack: FakeSlack, overrides: Record<string, unknown> 
     worker: { concurrency: 2, attempts: 3, backoffMs: 50, lockDurationMs: 2000, stalledIntervalMs: 1000 },
     access: { allowedChannels: ['C0INCIDENT', 'C0OTHER'] },
     log: { level: process.env.SCOPE_TEST_LOG_LEVEL ?? 'silent' },
+    audit: { hmacSecret: 'test-audit-hmac-key-0123456789abcdef0123456789' },
     ...overrides,
   });
 }
@@ -58,11 +60,15 @@ export async function startScope(
   });
   const container = buildContainer(config, 'bot', logger);
   const bot = await startBot(container, { port: 0, host: '127.0.0.1' });
-  const workers: RunningWorker[] = [];
+  const workers: Array<RunningWorker | RunningActionWorker> = [];
   const startWorker = () => {
     const notifier = slackNotifier(container);
-    const w = startCommandWorker(container, { notifier, ports: commandPorts(container) });
-    workers.push(w);
+    const w = startCommandWorker(container, {
+      notifier,
+      ports: commandPorts(container),
+      decorate: actionButtons(container),
+    });
+    workers.push(w, startActions(container, notifier));
     return w;
   };
   const worker = opts.worker === false ? undefined : startWorker();

@@ -134,7 +134,7 @@ describe('parseCommand: errors', () => {
     expect(err.code).toBe('UNKNOWN_COMMAND');
     expect(err.message).toBe('`dgest` is not a scope command. Did you mean `/scope digest`?');
     expect(err.hint).toBe(
-      'Commands: digest, image, where, advisories, advisory, diff, watch, unwatch, guardrails, status, help. Try `/scope help`.',
+      'Commands: digest, image, where, advisories, advisory, diff, watch, unwatch, guardrails, audit, freeze, frozen, verify, status, log, help. Try `/scope help`.',
     );
   });
 
@@ -305,13 +305,18 @@ describe('COMMANDS', () => {
     expect(COMMANDS.map((c) => c.name).sort()).toEqual([
       'advisories',
       'advisory',
+      'audit',
       'diff',
       'digest',
+      'freeze',
+      'frozen',
       'guardrails',
       'help',
       'image',
+      'log',
       'status',
       'unwatch',
+      'verify',
       'watch',
       'where',
     ]);
@@ -329,5 +334,14 @@ describe('truncate', () => {
   it('keeps short text and cuts long text with an ellipsis', () => {
     expect(truncate('abc', 3)).toBe('abc');
     expect(truncate('abcd', 3)).toBe('abc…');
+  });
+});
+
+describe('log', () => {
+  it('parses /scope log [n] with 1 ≤ n ≤ 50, default 10', () => {
+    expect(parseCommand('log')).toEqual({ name: 'log', count: 10 });
+    expect(parseCommand('log 25')).toEqual({ name: 'log', count: 25 });
+    for (const bad of ['log 0', 'log 51', 'log x', 'log 2.5', 'log 1 2'])
+      expect(() => parseCommand(bad), bad).toThrow(/log/);
   });
 });

@@ -45,13 +45,15 @@ describe('parseConfig defaults', () => {
         stalledIntervalMs: 30_000,
       });
       expect(c.clusters).toEqual([]);
-      expect(c.aws).toEqual({ regions: [], credentialSource: 'default-chain' });
+      expect(c.aws).toMatchObject({ regions: [], credentialSource: 'default-chain', accounts: [] });
+      expect(c.aws.audit.requestsPerSecond).toBe(2);
       expect(c.access).toEqual({ allowedChannels: ['*'], approvers: { users: [], usergroups: [] } });
       expect(c.inventory).toMatchObject({
         historyDays: 90,
         resyncMinutes: 30,
-        pageSize: 500,
+        pageSize: 250,
         clusterParallelism: 2,
+        collectorHeapMb: 192,
       });
       expect(c.http).toEqual({ port: 9464, host: '0.0.0.0' });
       expect(c.log).toEqual({ level: 'info' });

@@ -85,6 +85,7 @@ describe('usesFromPods', () => {
         digest: DA,
         images: [`${REPO}:2.14.1`],
         containers: ['api'],
+        roles: { api: 'app' },
         pods: 3,
         nodes: 2,
         running: true,
@@ -173,6 +174,7 @@ describe('mergeHistory', () => {
       digest: DA,
       images: [`${REPO}:2.14.1`],
       containers: [],
+      roles: {},
       pods: 0,
       nodes: 0,
       running: false,
@@ -306,9 +308,13 @@ describe('buildDigestReport', () => {
     const r = buildDigestReport(DC, [], [], [], NOW);
     expect(r).toEqual({
       digest: DC,
+      idKind: 'manifest',
       totals: { clusters: 0, namespaces: 0, workloads: 0, pods: 0 },
       environments: [],
       caveats: [],
+      completeness: 'unknown',
+      clustersAnswered: 0,
+      clustersTotal: 0,
     });
   });
 });

@@ -253,7 +253,7 @@ describe('parseImageRef: invalid references', () => {
     ['host with empty label', 'reg..example.com/app', 'has registry host "reg..example.com"'],
     ['tag without name', ':1', 'has no repository name'],
     ['name too long', `ghcr.io/${'a'.repeat(250)}`, 'the limit is 255'],
-    ['control character', 'nginx\u0000', 'has invalid repository path component "nginx\\u0000"'],
+    ['control character', 'nginx\u0000', 'has invalid repository path component "nginx[U+0000]"'],
   ])('rejects %s', (_label, input, fragment) => {
     const err = errorOf(() => parseImageRef(input));
     expect(err).toBeInstanceOf(UserFacingError);

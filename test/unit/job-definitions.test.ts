@@ -13,13 +13,40 @@ function job(text: string): CommandJobData {
     command,
     commandText: describeCommand(command),
     requester: { userId: 'U0RESPONDER', userName: 'responder', teamId: 'T0SCOPE01' },
-    reply: { channelId: 'C0INCIDENT', responseUrl: 'https://hooks.slack.com/commands/T0/1/abc' },
+    reply: {
+      channelId: 'C0INCIDENT',
+      responseUrl: 'https://hooks.slack.com/commands/T0/1/abc',
+      ...(command.name === 'log' ? { ephemeralTo: 'U0RESPONDER' } : {}),
+    },
     correlationId: '0123456789abcdef',
     requestedAt: new Date().toISOString(),
   };
 }
 
 describe('checkCommandJob', () => {
+  it('refuses an audit-log job that would post in the channel or to someone else', () => {
+    const inChannel = job('log 5');
+    inChannel.reply = { channelId: 'C0INCIDENT' };
+    expect(
+      checkCommandJob(inChannel, undefined, {
+        allowedChannels: ['*'],
+        urls: { responseUrlHosts: ['hooks.slack.com'], allowLoopback: false },
+      }),
+    ).toEqual({
+      reason: 'the audit log is only ever shown to the requester',
+    });
+    const other = job('log 5');
+    other.reply = { channelId: 'C0INCIDENT', ephemeralTo: 'U0SOMEONE' };
+    expect(
+      checkCommandJob(other, undefined, {
+        allowedChannels: ['*'],
+        urls: { responseUrlHosts: ['hooks.slack.com'], allowLoopback: false },
+      }),
+    ).toEqual({
+      reason: 'an ephemeral reply may only go to the requester',
+    });
+  });
+
   const queued = [
     ...COMMANDS.filter((c) => c.name !== 'help').map((c) => c.example.replace(/^\/scope /, '')),
     'digest sha256:50d858e0985e',

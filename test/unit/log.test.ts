@@ -169,3 +169,121 @@ describe('createLogger', () => {
     expect(b?.err).toEqual({ code: 'ECONNRESET' });
   });
 });
+
+describe('secrets in output', () => {
+  const AWS_SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+
+  it('redacts secret keys at any depth', () => {
+    const c = capture();
+    c.log.info(
+      {
+        a: { b: { c: { signingSecret: 'deep-signing-value' } } },
+        x: { y: { z: { password: 'deep-password-value', user: 'scope' } } },
+        clusters: [{ aws: { credentials: { secretAccessKey: 'deep-aws-value', accessKeyId: 'id-1' } } }],
+        audit: { hmacSecret: 'audit-key-value' },
+        redis: { sentinel: { sentinelPassword: 'sentinel-value' } },
+      },
+      'deep',
+    );
+    expect(c.raw()).not.toMatch(/deep-signing|deep-password|deep-aws|audit-key-value|sentinel-value/);
+    expect(c.lines()[0]).toMatchObject({
+      a: { b: { c: { signingSecret: '[redacted]' } } },
+      x: { y: { z: { password: '[redacted]', user: 'scope' } } },
+      clusters: [{ aws: { credentials: { secretAccessKey: '[redacted]', accessKeyId: 'id-1' } } }],
+    });
+  });
+
+  it('redacts Slack tokens of every kind by shape (xoxe, xoxc, xoxp, xoxa, xoxr, rotated xoxe.xoxp)', () => {
+    const tokens = [
+      'xoxe-1-My0xLTEyMzQtNTY3OA',
+      'xoxc-1234567890-0987654321-abcdef',
+      'xoxp-1234567890-0987654321-abcdef',
+      'xoxa-2-abcdef0123456789',
+      'xoxr-2-abcdef0123456789',
+      'xoxe.xoxp-1-Mi0yLTEyMzQ1Njc4',
+    ];
+    const c = capture();
+    c.log.warn({ note: tokens.join(' ') }, `tokens ${tokens.join(', ')}`);
+    for (const t of tokens) expect(c.raw()).not.toContain(t.slice(5));
+  });
+
+  it('redacts credentials in URLs (redis://user:password@, rediss://:password@, https://u:p@)', () => {
+    const c = capture();
+    c.log.error(
+      {
+        url: 'rediss://scope:Sup3rSecretPw@redis.internal:6380/0',
+        other: 'redis://:hunter2pw@10.0.0.5:6379',
+      },
+      'connect to https://admin:adminpw123@registry.local/v2/ failed',
+    );
+    const raw = c.raw();
+    expect(raw).not.toMatch(/Sup3rSecretPw|hunter2pw|adminpw123/);
+    expect(c.lines()[0]).toMatchObject({
+      url: 'rediss://scope:[redacted]@redis.internal:6380/0',
+      other: 'redis://:[redacted]@10.0.0.5:6379',
+    });
+  });
+
+  it('redacts an AWS secret access key next to its key id, but not a SHA-1 or a digest', () => {
+    expect(scrubSecrets(`aws_access_key_id=${AWS_KEY} aws_secret_access_key=${AWS_SECRET}`)).toBe(
+      'aws_access_key_id=AKIA…[redacted] aws_secret_access_key=[redacted]',
+    );
+    expect(scrubSecrets(`credentials ${AWS_KEY}:${AWS_SECRET}`)).not.toContain(AWS_SECRET);
+    const sha1 = 'commit 3f786850e387550fdab836ed7e6dc881de23001b for secret rotation';
+    expect(scrubSecrets(sha1)).toBe(sha1);
+  });
+
+  it('serialises an Error under any key, with its cause, scrubbed', () => {
+    const c = capture();
+    const cause = new Error('connect ECONNREFUSED redis://default:causepw42@redis:6379');
+    c.log.error(
+      {
+        error: new Error(`auth failed for ${USER_TOKEN}`, { cause }),
+        detail: { failure: new TypeError('p.containers.filter is not a function') },
+      },
+      'failed',
+    );
+    const [line] = c.lines();
+    expect(line?.error).toMatchObject({
+      type: 'Error',
+      message: 'auth failed for xoxp…[redacted]',
+      cause: { type: 'Error', message: 'connect ECONNREFUSED redis://default:[redacted]@redis:6379' },
+    });
+    expect(String((line?.error as { stack?: string } | undefined)?.stack)).toContain(
+      'auth failed for xoxp…[redacted]',
+    );
+    expect(line?.detail).toMatchObject({
+      failure: { type: 'TypeError', message: 'p.containers.filter is not a function' },
+    });
+    expect(c.raw()).not.toContain('causepw42');
+    expectNoSecrets(c.raw());
+  });
+
+  it('a secret in a child logger binding is redacted', () => {
+    const c = capture();
+    c.log.child({ redis: { url: 'redis://u:bindingpw@h:1', password: 'bindpw2' } }).info('x');
+    expect(c.raw()).not.toMatch(/bindingpw|bindpw2/);
+  });
+
+  it('a YAML syntax error in the config reports only the reason and the position', async () => {
+    const { writeFileSync, mkdtempSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { loadConfig } = await import('../../src/config.ts');
+    const file = join(mkdtempSync(join(tmpdir(), 'scope-yaml-')), 'scope.yaml');
+    writeFileSync(
+      file,
+      `slack:\n  botToken: ${BOT_TOKEN}\n  signingSecret: "s3cr3t-signing-value\n  x: [1, 2\n`,
+    );
+    let message = '';
+    try {
+      loadConfig({}, file);
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/is not valid YAML: .+ at line \d+, column \d+$/);
+    expect(message).not.toContain('xoxb');
+    expect(message).not.toContain('s3cr3t');
+    expect(message).not.toContain('\n');
+  });
+});

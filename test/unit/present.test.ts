@@ -7,7 +7,7 @@ import {
 } from '../../src/domain/inventory/fleet-report.ts';
 import type { ContainerRecord, PodRecord } from '../../src/domain/inventory/inventory.ts';
 import type { CommandResult } from '../../src/jobs/run-command.ts';
-import type { ClusterSyncState, StatusReport } from '../../src/jobs/status.ts';
+import { type ClusterSyncState, clusterStatus, type StatusReport } from '../../src/jobs/status.ts';
 import { INLINE_LIMIT } from '../../src/render/inventory/present-inventory.ts';
 import { type PresentContext, present } from '../../src/render/present.ts';
 import { toSlack } from '../../src/render/slack-blocks.ts';
@@ -190,6 +190,26 @@ function whereResult(): CommandResult {
         digest: digestOf('ledger 7.0.2'),
         startedAt: '2026-11-02T10:00:00Z',
       },
+      {
+        name: 'mesh-proxy',
+        type: 'init',
+        sidecar: true,
+        image: 'registry.example.com/mesh/proxy:1.22',
+        repository: 'registry.example.com/mesh/proxy',
+        tag: '1.22',
+        digest: digestOf('mesh proxy 1.22'),
+        startedAt: '2026-11-02T09:59:58Z',
+      },
+      {
+        name: 'debugger-x7k2p',
+        type: 'ephemeral',
+        target: 'ledger',
+        image: 'registry.local/api:1.4.2',
+        repository: 'registry.local/api',
+        tag: '1.4.2',
+        digest: digestOf('bad debug image'),
+        startedAt: '2026-11-25T03:01:00Z',
+      },
     ]),
     pod('prod-eu', 'prod', 'payments', { kind: 'CronJob', name: 'ledger-export' }, 'ip-10-0-3-3', [
       {
@@ -233,8 +253,7 @@ function statusResult(): CommandResult {
       { name: 'scope-worker-7c9f-1', queue: 'scope-commands', idleSeconds: 0, address: '10.0.5.10:41234' },
       { name: 'scope-worker-7c9f-2', queue: 'scope-inventory', idleSeconds: 12 },
     ],
-    clusters: [STATES[0] as ClusterSyncState, STATES[1] as ClusterSyncState],
-    generatedAt: NOW.toISOString(),
+    ...clusterStatus([STATES[0] as ClusterSyncState, STATES[1] as ClusterSyncState], NOW),
   };
   return { kind: 'status', report };
 }
@@ -306,7 +325,7 @@ describe('digest answer', () => {
 
   it('summarises for notifications with a short digest', () => {
     expect(message().summary).toMatch(
-      /^sha256:[0-9a-f]{4}…[0-9a-f]{4} runs in 4 clusters, 5 workloads, 8 pods$/,
+      /^Partial: sha256:[0-9a-f]{4}…[0-9a-f]{4} runs in 4 clusters, 5 workloads, 8 pods$/,
     );
   });
 
@@ -318,7 +337,7 @@ describe('digest answer', () => {
     const never = buildDigestReport(DA, [], [], STATES.slice(0, 1), NOW);
     const m = present({ kind: 'digest', report: never }, ctx('/scope digest x'));
     expect(toTerminal(m)).toContain(
-      `✅ ${DA} is not running in any synced cluster and has not run within the look-back window.`,
+      `✅ ${DA} is not running in the one cluster and has not run within the look-back window.`,
     );
     expect(m.summary).toMatch(/is not running now$/);
   });
@@ -344,11 +363,11 @@ describe('digest answer', () => {
     expect(m.attachments).toHaveLength(1);
     const csv = m.attachments?.[0]?.content.split('\n') ?? [];
     expect(csv[0]).toBe(
-      'environment,cluster,namespace,kind,workload,digest,images,containers,pods,nodes,running,first_seen,last_seen',
+      'environment,cluster,namespace,kind,workload,digest,images,containers,pods,nodes,running,first_seen,last_seen,roles',
     );
     expect(csv).toHaveLength(INLINE_LIMIT + 7);
     expect(csv.at(-1)).toBe(
-      `dev,dev-1,x,Deployment,"'=HYPERLINK(""http://evil"")",${DA},${REPO}:2.14.1,api,1,1,true,2026-11-24T00:00:00Z,`,
+      `dev,dev-1,x,Deployment,"'=HYPERLINK(""http://evil"")",${DA},${REPO}:2.14.1,api,1,1,true,2026-11-24T00:00:00Z,,api=app`,
     );
     expect(m.attachments?.[0]?.filename).toBe(`scope-digest-${DA.slice(7, 19)}.csv`);
   });
@@ -368,7 +387,7 @@ describe('image answer', () => {
     expect(out).toContain(`${REPO}:2.14.1 → 2 digests (prod: `);
     expect(out).toContain('— differs between environments');
     expect(out).toContain(`${REPO}:latest → 2 digests (dev: `);
-    expect(m.summary).toBe(`Tag drift in ${REPO}: 2.14.1 → 2 digests, latest → 2 digests`);
+    expect(m.summary).toBe(`Partial: Tag drift in ${REPO}: 2.14.1 → 2 digests, latest → 2 digests`);
   });
 
   it('mentions containers that reported no repo digest', () => {
@@ -380,7 +399,7 @@ describe('image answer', () => {
   it('says when an image is not running anywhere', () => {
     const report = buildImageReport(REPO, '9.9.9', [], new Map(), STATES.slice(0, 1), NOW);
     const m = present({ kind: 'image', report }, ctx('/scope image x'));
-    expect(toTerminal(m)).toContain(`✅ ${REPO}:9.9.9 is not running in any synced cluster.`);
+    expect(toTerminal(m)).toContain(`✅ ${REPO}:9.9.9 is not running in the one cluster.`);
     expect(m.summary).toBe(`${REPO}:9.9.9 runs as 0 digests`);
   });
 });

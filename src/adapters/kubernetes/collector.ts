@@ -1,22 +1,14 @@
-import { createHash } from 'node:crypto';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { pino } from 'pino';
 import type { ClusterConfig, Config } from '../../config.ts';
-import {
-  type ClusterSync,
-  type InventoryWriter,
-  type PodRecord,
-  podKey,
-} from '../../domain/inventory/inventory.ts';
-import {
-  hasUnknownOwner,
-  type OwnerIndex,
-  type OwnerLink,
-  toPodRecord,
-} from '../../domain/inventory/pod-record.ts';
+import type { ClusterSync, InventoryWriter } from '../../domain/inventory/inventory.ts';
+import { hasUnknownOwner, type OwnerLink, toPodRecord } from '../../domain/inventory/pod-record.ts';
 import { ScopeError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import { KubeCluster, type PodEventType, ResourceExpiredError } from './client.ts';
+import { type ClusterListing, listCluster } from './list-cluster.ts';
+
+export { type ClusterListing, listCluster, scanFleet } from './list-cluster.ts';
 
 /** Tuning shared by the cluster and fleet collectors; only `pageSize` is required. */
 export type CollectorOptions = {
@@ -29,17 +21,10 @@ export type CollectorOptions = {
   resyncMs?: number;
   /** Minimum time between owner re-lists triggered by pods whose ReplicaSet/Job is unknown. */
   ownerRefreshIntervalMs?: number;
-  /** Bound on one full LIST of a cluster; defaults to the cluster's timeoutSeconds. */
+  /** Bound on one full LIST of a cluster, its pages' writes included; defaults to the cluster's timeoutSeconds. */
   clusterDeadlineMs?: number;
   /** Server-side lifetime of one watch request before it is renewed from the last resourceVersion. */
   watchTimeoutSeconds?: number;
-};
-
-/** What a full LIST of one cluster produced, before anything is written. */
-export type ClusterListing = {
-  pods: PodRecord[];
-  resourceVersion: string;
-  owners: Map<string, OwnerLink | null>;
 };
 
 type Defaults = Required<Pick<CollectorOptions, 'backoff' | 'ownerRefreshIntervalMs'>>;
@@ -50,7 +35,7 @@ const MIN_WATCH_CYCLE_MS = 1000;
 const HEALTHY_WATCH_MS = 60_000;
 
 /**
- * Keeps one cluster's pods in the inventory: a full LIST written with replaceCluster, then a WATCH from the
+ * Keeps one cluster's pods in the inventory: a full LIST written page by page (then swept), then a WATCH from the
  * list's resourceVersion applying each change, re-listing on 410 Gone, on resync and after failures.
  */
 export class ClusterCollector {
@@ -63,7 +48,6 @@ export class ClusterCollector {
   #owners: Map<string, OwnerLink | null> = new Map();
   #ownersRefreshedAt = 0;
   #ownersForbidden = false;
-  #fingerprints = new Map<string, string>();
   #lastSync: ClusterSync | undefined;
 
   constructor(
@@ -150,7 +134,7 @@ export class ClusterCollector {
     }
   }
 
-  // The write happens inside the parallelism slot too, so at most `clusterParallelism` listings sit in memory.
+  // The writes happen inside the parallelism slot too, so at most `clusterParallelism` lists are in flight.
   #sync(signal: AbortSignal): Promise<{ sync: ClusterSync; resourceVersion?: string }> {
     return this.#limit ? this.#limit(() => this.#listAndWrite(signal)) : this.#listAndWrite(signal);
   }
@@ -167,17 +151,11 @@ export class ClusterCollector {
     const finished = this.#now();
     this.#owners = listing.owners;
     this.#ownersRefreshedAt = Date.now();
-    this.#fingerprints.clear();
-    try {
-      await this.#writer.replaceCluster(this.cluster.name, this.cluster.environment, listing.pods, finished);
-    } catch (err) {
-      return { sync: await this.#recordFailure(err, started) };
-    }
     const sync: ClusterSync = {
       cluster: this.cluster.name,
       environment: this.cluster.environment,
       ok: true,
-      pods: listing.pods.length,
+      pods: listing.pods,
       startedAt: started.toISOString(),
       finishedAt: finished.toISOString(),
     };
@@ -189,10 +167,16 @@ export class ClusterCollector {
     return { sync, resourceVersion: listing.resourceVersion };
   }
 
+  /**
+   * One full LIST, each page written as it arrives, then the sweep of pods the list did not see. A LIST
+   * restarted after an expired continue token starts a fresh re-list (the pages already written are current).
+   */
   async #listWithRetry(signal: AbortSignal): Promise<ClusterListing> {
     for (let attempt = 0; ; attempt++) {
+      const relist = this.#writer.beginRelist(this.cluster.name, this.cluster.environment);
+      let listing: ClusterListing;
       try {
-        return await listCluster(this.cluster, {
+        listing = await listCluster(this.cluster, {
           pageSize: this.#options.pageSize,
           signal,
           deadlineMs: this.#options.clusterDeadlineMs,
@@ -200,11 +184,21 @@ export class ClusterCollector {
           onOwnersForbidden: (forbidden) => {
             this.#ownersForbidden = forbidden;
           },
+          onPage: (pods) => relist.writePage(pods, this.#now()),
         });
       } catch (err) {
         // A continue token can expire mid-list on a busy cluster; a fresh list is the documented remedy.
         if (!(err instanceof ResourceExpiredError) || attempt >= EXPIRED_LIST_RETRIES) throw err;
+        continue;
       }
+      const result = await relist.finish(this.#now());
+      if (result.removed > 0 || result.written > 0) {
+        this.#log.debug(
+          { written: result.written, unchanged: result.unchanged, removed: result.removed },
+          're-list written',
+        );
+      }
+      return listing;
     }
   }
 
@@ -236,7 +230,6 @@ export class ClusterCollector {
     if (type === 'BOOKMARK') return rv;
     if (type === 'DELETED') {
       if (typeof meta.namespace === 'string' && typeof meta.name === 'string') {
-        this.#fingerprints.delete(podKey({ namespace: meta.namespace, name: meta.name }));
         await this.#writer.removePod(this.cluster.name, meta.namespace, meta.name, this.#now());
       }
       return rv;
@@ -247,11 +240,8 @@ export class ClusterCollector {
       this.#log.debug({ type }, 'skipping malformed pod in watch event');
       return rv;
     }
-    const key = podKey(record);
-    const print = fingerprint(record);
-    if (this.#fingerprints.get(key) === print) return rv;
+    // The writer compares the record's fingerprint with the stored one: an unchanged pod costs one read.
     await this.#writer.upsertPod(record, this.#now());
-    this.#fingerprints.set(key, print);
     return rv;
   }
 
@@ -343,122 +333,6 @@ export class FleetCollector {
     if (this.#running) return;
     await Promise.all(this.collectors.map((c) => c.cluster.close()));
   }
-}
-
-/**
- * A one-shot LIST of every cluster straight from the API servers, with nothing written anywhere (cold
- * scans, CLI `--live`). Failed clusters appear in `syncs` with ok:false; the others' pods are returned.
- */
-export async function scanFleet(
-  clusters: readonly (ClusterConfig | KubeCluster)[],
-  signal: AbortSignal,
-  options: { pageSize?: number; parallelism?: number; log?: Logger; clusterDeadlineMs?: number } = {},
-): Promise<{ pods: PodRecord[]; syncs: ClusterSync[] }> {
-  const limit = pLimit(options.parallelism ?? 8);
-  const kubes = clusters.map((c) => (c instanceof KubeCluster ? c : new KubeCluster(c)));
-  const log = options.log ?? silentLogger();
-  try {
-    const results = await Promise.all(
-      kubes.map((cluster) =>
-        limit(async () => {
-          const started = new Date();
-          const base = {
-            cluster: cluster.name,
-            environment: cluster.environment,
-            startedAt: started.toISOString(),
-          };
-          try {
-            const listing = await listCluster(cluster, {
-              pageSize: options.pageSize ?? 500,
-              signal,
-              deadlineMs: options.clusterDeadlineMs,
-              log: log.child({ cluster: cluster.name }),
-            });
-            const sync: ClusterSync = {
-              ...base,
-              ok: true,
-              pods: listing.pods.length,
-              finishedAt: new Date().toISOString(),
-            };
-            return { pods: listing.pods, sync };
-          } catch (err) {
-            if (signal.aborted) throw signal.reason;
-            const error = err instanceof ScopeError ? err : undefined;
-            const sync: ClusterSync = {
-              ...base,
-              ok: false,
-              pods: 0,
-              finishedAt: new Date().toISOString(),
-              error: error?.message ?? `scan failed: ${err instanceof Error ? err.message : String(err)}`,
-              errorCode: error?.code ?? 'INTERNAL',
-            };
-            return { pods: [] as PodRecord[], sync };
-          }
-        }),
-      ),
-    );
-    return { pods: results.flatMap((r) => r.pods), syncs: results.map((r) => r.sync) };
-  } finally {
-    await Promise.all(kubes.map((k) => k.close()));
-  }
-}
-
-/**
- * A full LIST of one cluster (owners, then pods page by page) bounded by a deadline, turning each pod into
- * its record as pages arrive. Missing RBAC on ReplicaSets/Jobs degrades to label-based workload names.
- */
-export async function listCluster(
-  cluster: KubeCluster,
-  opts: {
-    pageSize: number;
-    signal: AbortSignal;
-    deadlineMs?: number | undefined;
-    log?: Logger;
-    onOwnersForbidden?: (forbidden: boolean) => void;
-  },
-): Promise<ClusterListing> {
-  const deadlineMs = opts.deadlineMs ?? cluster.timeoutMs;
-  const deadline = AbortSignal.timeout(deadlineMs);
-  const signal = AbortSignal.any([opts.signal, deadline]);
-  try {
-    let owners: Map<string, OwnerLink | null>;
-    try {
-      owners = await cluster.listOwners(signal, opts.pageSize);
-      opts.onOwnersForbidden?.(false);
-    } catch (err) {
-      if (!(err instanceof ScopeError && err.code === 'UPSTREAM_FORBIDDEN')) throw err;
-      opts.log?.warn({ err }, 'cannot list ReplicaSets/Jobs; naming workloads from pod labels');
-      opts.onOwnersForbidden?.(true);
-      owners = new Map();
-    }
-    const pods: PodRecord[] = [];
-    let resourceVersion = '';
-    let skipped = 0;
-    for await (const page of cluster.listPods({ pageSize: opts.pageSize, signal })) {
-      resourceVersion = page.resourceVersion;
-      for (const item of page.items) {
-        const record = toPodRecord(item, cluster.name, cluster.environment, owners as OwnerIndex);
-        if (record) pods.push(record);
-        else skipped += 1;
-      }
-    }
-    if (skipped > 0) opts.log?.warn({ skipped }, 'skipped pods too malformed to index');
-    return { pods, resourceVersion, owners };
-  } catch (err) {
-    if (opts.signal.aborted) throw opts.signal.reason;
-    if (deadline.aborted) {
-      throw new ScopeError(
-        'TIMEOUT',
-        `cluster ${cluster.name} did not finish listing pods within ${deadlineMs / 1000} s`,
-        { cause: err },
-      );
-    }
-    throw err;
-  }
-}
-
-function fingerprint(record: PodRecord): string {
-  return createHash('sha1').update(JSON.stringify(record)).digest('base64');
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

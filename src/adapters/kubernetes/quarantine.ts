@@ -137,14 +137,29 @@ export class QuarantinePlanner implements ActionPlanner {
   readonly kind = 'quarantine' as const;
   readonly #clusters: readonly ClusterConfig[];
   readonly #clients: ClusterClients;
+  readonly #references: ((digest: string) => Promise<string[]>) | undefined;
 
-  constructor(clusters: readonly ClusterConfig[], clients: ClusterClients = kubeObjectClients(clusters)) {
+  /**
+   * `references` looks up, at plan time, the image references the inventory has seen for the digest (running
+   * and in history), so the policy also rejects the tags that resolve to it.
+   */
+  constructor(
+    clusters: readonly ClusterConfig[],
+    clients: ClusterClients = kubeObjectClients(clusters),
+    references?: (digest: string) => Promise<string[]>,
+  ) {
     this.#clusters = clusters;
     this.#clients = clients;
+    this.#references = references;
   }
 
   async plan(raw: unknown, signal: AbortSignal): Promise<ActionPlan> {
-    const input = quarantineInputSchema.parse(raw);
+    const parsed = quarantineInputSchema.parse(raw);
+    const known = this.#references ? await this.#references(parsed.digest) : [];
+    const input = {
+      ...parsed,
+      references: [...new Set([...parsed.references, ...known])].slice(0, MAX_REFERENCES),
+    };
     const digest = input.digest as Parameters<typeof quarantineObjects>[0]['digest'];
     const objects = quarantineObjects({ digest, references: input.references });
     const chosen = input.clusters
@@ -359,3 +374,33 @@ export class QuarantineExecutor implements ActionExecutor {
 }
 
 export { quarantineName };
+
+/**
+ * Registers Quarantine (planner + executor) and Release (executor) on the engine's registry, with each cluster's
+ * actor credentials when configured (rbac-quarantine.yaml), the reader's otherwise.
+ */
+export function registerQuarantine(
+  registry: {
+    register(p: ActionPlanner, e: ActionExecutor): unknown;
+    registerExecutor(e: ActionExecutor): unknown;
+  },
+  clusters: readonly (ClusterConfig & { actor?: { kubeconfig: string; context?: string | undefined } })[],
+  references?: (digest: string) => Promise<string[]>,
+): void {
+  const creds = clusters.map(({ actor, ...rest }) =>
+    actor
+      ? {
+          ...rest,
+          inCluster: false,
+          kubeconfig: actor.kubeconfig,
+          ...(actor.context ? { context: actor.context } : {}),
+        }
+      : rest,
+  );
+  const clients = kubeObjectClients(creds);
+  registry.register(
+    new QuarantinePlanner(creds, clients, references),
+    new QuarantineExecutor('quarantine', clients),
+  );
+  registry.registerExecutor(new QuarantineExecutor('release', clients));
+}

@@ -73,6 +73,7 @@ export class SlackNotifier implements Notifier {
     key: string,
   ): Promise<{ channel: string; ts?: string }> {
     const rendered = toSlack(message);
+    if (target.ephemeralTo) return this.#deliverEphemeral(target, target.ephemeralTo, rendered);
     const deliveryKey = `${this.#prefix}:delivered:${key}`;
     let record = await this.#read(deliveryKey, target.channelId);
     if (record?.state === 'posting') {
@@ -130,6 +131,28 @@ export class SlackNotifier implements Notifier {
       }
       throw err;
     }
+  }
+
+  /** Only the requester sees it; nothing to update later, so no delivery key. */
+  async #deliverEphemeral(
+    target: ReplyTarget,
+    userId: string,
+    rendered: ReturnType<typeof toSlack>,
+  ): Promise<{ channel: string }> {
+    try {
+      await this.#client.chat.postEphemeral({
+        channel: target.channelId,
+        user: userId,
+        text: rendered.text,
+        blocks: rendered.blocks,
+        ...(target.threadTs ? { thread_ts: target.threadTs } : {}),
+      });
+    } catch (err) {
+      const code = (err as { data?: { error?: string } }).data?.error;
+      if (!(code && FALLBACK_ERRORS.has(code) && target.responseUrl)) throw err;
+      await postToResponseUrl(target.responseUrl, { response_type: 'ephemeral', ...rendered }, this.#urls);
+    }
+    return { channel: target.channelId };
   }
 
   /** Reads and validates the delivery record (Redis is not trusted: a bad record is reported and ignored). */

@@ -88,8 +88,17 @@ export interface ActionExecutor {
   apply(step: PlanStep, ctx: ActionContext): Promise<StepRecord>;
   /** The kind that undoes this one (`freeze` → `unfreeze`), if any. */
   readonly inverseKind?: ActionKind;
-  /** The inverse plan, derived only from the executed plan and its records (prior values). */
-  inverse?(plan: ActionPlan, records: StepRecord[]): ActionPlan;
+  /**
+   * The inverse plan, derived only from the executed plan and its records (prior values). `requestId` is the
+   * executed request's id, so inverse steps can check the object still carries that request's marker.
+   */
+  inverse?(plan: ActionPlan, records: StepRecord[], requestId?: string): ActionPlan;
   /** Re-reads a step's object after a while: is the change still in place (something may fight it)? */
   recheck?(step: PlanStep, record: StepRecord, signal: AbortSignal): Promise<'held' | 'reverted' | 'unknown'>;
 }
+
+/** The kind that undoes each reversible kind; lets the bot offer the inverse without loading executors. */
+export const INVERSE_KINDS: Partial<Record<ActionKind, ActionKind>> = {
+  freeze: 'unfreeze',
+  quarantine: 'release',
+};

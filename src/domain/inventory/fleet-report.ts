@@ -1,40 +1,25 @@
 import type { ClusterSyncState } from '../../jobs/status.ts';
 import type { HistoryEntry } from '../../store/inventory/inventory-store.ts';
-import { environmentRank, type PodRecord, type WorkloadRef, workloadKey } from './inventory.ts';
+import { type ClusterCaveat, type Coverage, caveatsFor, coverageOf, dataAsOf } from './completeness.ts';
+import { type ContainerRecord, environmentRank, type PodRecord, type WorkloadRef } from './inventory.ts';
+import { mergeHistory, usesFromPods, type WorkloadUse } from './workload-use.ts';
 
-/** One workload's use of an image: how many pods, which images as written, since when, still running or not. */
-export type WorkloadUse = {
-  cluster: string;
-  environment: string;
-  namespace: string;
-  workload: WorkloadRef;
-  digest: string;
-  images: string[];
-  containers: string[];
-  pods: number;
-  nodes: number;
-  running: boolean;
-  firstSeen?: string;
-  lastSeen?: string;
-};
-
-/** A cluster whose answer may be incomplete: never synced, failing, or not synced recently. */
-export type ClusterCaveat = {
-  cluster: string;
-  environment: string;
-  state: ClusterSyncState['state'] | 'stale';
-  lastSuccessAt?: string;
-  lastError?: string;
-};
+export type { ClusterCaveat, Completeness, Coverage } from './completeness.ts';
+export { caveatsFor, coverageOf, dataAsOf } from './completeness.ts';
+export { mergeHistory, usesFromPods, type WorkloadUse } from './workload-use.ts';
 
 /** Answer to `/scope digest`: where a digest runs and ran, grouped by environment (production first). */
 export type DigestReport = {
   digest: string;
+  /** `config`: the id asked about is an image config id (`docker images` IMAGE ID), matched against those. */
+  idKind: 'manifest' | 'config';
   totals: { clusters: number; namespaces: number; workloads: number; pods: number };
   environments: Array<{ environment: string; earliest?: string; uses: WorkloadUse[] }>;
   caveats: ClusterCaveat[];
   dataAsOf?: string;
-};
+  /** Stored records the answer had to leave out because they were malformed (absent when none). */
+  unreadable?: number;
+} & Coverage;
 
 /** Answer to `/scope image`: which digests a repository/tag runs as, and where the same tag means different bytes. */
 export type ImageReport = {
@@ -50,7 +35,9 @@ export type ImageReport = {
   unpinned: number;
   caveats: ClusterCaveat[];
   dataAsOf?: string;
-};
+  /** Stored records the answer had to leave out because they were malformed (absent when none). */
+  unreadable?: number;
+} & Coverage;
 
 /** Answer to `/scope where`: what a cluster/namespace/workload runs now and ran before. */
 export type WhereReport = {
@@ -60,104 +47,9 @@ export type WhereReport = {
   unknownDigest: Array<{ namespace: string; workload: WorkloadRef; image: string; configId?: string }>;
   caveats: ClusterCaveat[];
   dataAsOf?: string;
-};
-
-const STALE_AFTER_MS = 2 * 3600 * 1000;
-
-/** Groups pods (already narrowed to the relevant containers) into per-workload uses. */
-export function usesFromPods(pods: readonly PodRecord[]): WorkloadUse[] {
-  const byKey = new Map<string, { use: WorkloadUse; pods: Set<string>; nodes: Set<string> }>();
-  for (const p of pods) {
-    for (const c of p.containers) {
-      if (!c.digest) continue;
-      const key = `${p.cluster}|${workloadKey(p)}|${c.digest}`;
-      let entry = byKey.get(key);
-      if (!entry) {
-        const use: WorkloadUse = {
-          cluster: p.cluster,
-          environment: p.environment,
-          namespace: p.namespace,
-          workload: p.workload,
-          digest: c.digest,
-          images: [],
-          containers: [],
-          pods: 0,
-          nodes: 0,
-          running: true,
-        };
-        entry = { use, pods: new Set(), nodes: new Set() };
-        byKey.set(key, entry);
-      }
-      const u = entry.use;
-      if (!u.images.includes(c.image)) u.images.push(c.image);
-      if (!u.containers.includes(c.name)) u.containers.push(c.name);
-      entry.pods.add(p.name);
-      if (p.node) entry.nodes.add(p.node);
-      const since = c.startedAt ?? p.startTime;
-      if (since && (!u.firstSeen || since < u.firstSeen)) u.firstSeen = since;
-    }
-  }
-  return [...byKey.values()].map(({ use, pods: podSet, nodes }) => ({
-    ...use,
-    pods: podSet.size,
-    nodes: nodes.size,
-  }));
-}
-
-/** Adds history: first-seen from the index wins over pod start times; workloads that ran only earlier are added. */
-export function mergeHistory(uses: WorkloadUse[], history: readonly HistoryEntry[]): WorkloadUse[] {
-  const key = (u: { cluster: string; namespace: string; workload: WorkloadRef; digest: string }) =>
-    `${u.cluster}|${u.namespace}|${u.workload.kind}/${u.workload.name}|${u.digest}`;
-  const byKey = new Map(uses.map((u) => [key(u), u]));
-  for (const h of history) {
-    const u = byKey.get(key(h));
-    if (u) {
-      if (h.firstSeen && (!u.firstSeen || h.firstSeen < u.firstSeen)) u.firstSeen = h.firstSeen;
-      continue;
-    }
-    byKey.set(key(h), {
-      cluster: h.cluster,
-      environment: h.environment,
-      namespace: h.namespace,
-      workload: h.workload,
-      digest: h.digest,
-      images: h.image ? [h.image] : [],
-      containers: [],
-      pods: 0,
-      nodes: 0,
-      // Not among the pods running now: whatever the history index last said, it does not run now.
-      running: false,
-      firstSeen: h.firstSeen,
-      ...(h.lastSeen ? { lastSeen: h.lastSeen } : {}),
-    });
-  }
-  return [...byKey.values()];
-}
-
-export function caveatsFor(states: readonly ClusterSyncState[], now: Date): ClusterCaveat[] {
-  const out: ClusterCaveat[] = [];
-  for (const s of states) {
-    const base = {
-      cluster: s.cluster,
-      environment: s.environment,
-      ...(s.lastSuccessAt ? { lastSuccessAt: s.lastSuccessAt } : {}),
-      ...(s.lastError ? { lastError: s.lastError } : {}),
-    };
-    if (s.state !== 'ok') out.push({ ...base, state: s.state });
-    else if (s.lastSuccessAt && now.getTime() - Date.parse(s.lastSuccessAt) > STALE_AFTER_MS) {
-      out.push({ ...base, state: 'stale' });
-    }
-  }
-  return out;
-}
-
-/** Oldest successful sync among clusters that answered: the age of the data the answer rests on. */
-export function dataAsOf(states: readonly ClusterSyncState[]): string | undefined {
-  const times = states
-    .filter((s) => s.state === 'ok' && s.lastSuccessAt)
-    .map((s) => s.lastSuccessAt as string);
-  return times.length ? times.sort()[0] : undefined;
-}
+  /** Stored records the answer had to leave out because they were malformed (absent when none). */
+  unreadable?: number;
+} & Coverage;
 
 function sortUses(uses: WorkloadUse[]): WorkloadUse[] {
   return uses.sort(
@@ -177,14 +69,20 @@ export function buildDigestReport(
   history: readonly HistoryEntry[],
   states: readonly ClusterSyncState[],
   now: Date,
+  idKind: DigestReport['idKind'] = 'manifest',
 ): DigestReport {
-  const uses = sortUses(mergeHistory(usesFromPods(pods), history));
+  const byConfig = (c: ContainerRecord) => (c.configId === digest ? digest : undefined);
+  const uses = sortUses(
+    mergeHistory(usesFromPods(pods, idKind === 'config' ? byConfig : undefined), history),
+  );
   const running = uses.filter((u) => u.running);
   const envs = new Map<string, WorkloadUse[]>();
   for (const u of uses) envs.set(u.environment, [...(envs.get(u.environment) ?? []), u]);
+  const caveats = caveatsFor(states, now);
   const asOf = dataAsOf(states);
   return {
     digest,
+    idKind,
     totals: {
       clusters: new Set(running.map((u) => u.cluster)).size,
       namespaces: new Set(running.map((u) => `${u.cluster}/${u.namespace}`)).size,
@@ -198,7 +96,8 @@ export function buildDigestReport(
         .sort()[0];
       return { environment, ...(earliest ? { earliest } : {}), uses: list };
     }),
-    caveats: caveatsFor(states, now),
+    caveats,
+    ...coverageOf(states, caveats),
     ...(asOf ? { dataAsOf: asOf } : {}),
   };
 }
@@ -248,6 +147,7 @@ export function buildImageReport(
       drift.push({ tag: t, digests, environments, kind });
     }
   }
+  const caveats = caveatsFor(states, now);
   const asOf = dataAsOf(states);
   return {
     repository,
@@ -255,7 +155,8 @@ export function buildImageReport(
     tags,
     drift,
     unpinned,
-    caveats: caveatsFor(states, now),
+    caveats,
+    ...coverageOf(states, caveats),
     ...(asOf ? { dataAsOf: asOf } : {}),
   };
 }
@@ -281,6 +182,7 @@ export function buildWhereReport(
       }
     }
   }
+  const caveats = caveatsFor(states, now);
   const asOf = dataAsOf(states);
   return {
     target,
@@ -289,7 +191,8 @@ export function buildWhereReport(
       .filter((u) => !u.running)
       .sort((a, b) => (b.lastSeen ?? '').localeCompare(a.lastSeen ?? '')),
     unknownDigest,
-    caveats: caveatsFor(states, now),
+    caveats,
+    ...coverageOf(states, caveats),
     ...(asOf ? { dataAsOf: asOf } : {}),
   };
 }

@@ -1,4 +1,5 @@
 import { UserFacingError } from '../../errors.ts';
+import { showChar, visible } from '../text.ts';
 
 declare const digestBrand: unique symbol;
 
@@ -11,11 +12,15 @@ export type ImageRef = { registry: string; repository: string; tag?: string; dig
 /** An image reference that pins content, as found in `repo@sha256:…` forms. */
 export type PinnedImageRef = ImageRef & { digest: Digest };
 
-/** The parsed argument of `/scope digest`: a full digest, a hex prefix to resolve, or an image pinned by digest. */
+/**
+ * The parsed argument of `/scope digest`: a full digest, a hex prefix to resolve, an image pinned by digest,
+ * or an image config id (`docker://sha256:…` as a container status shows it) to match against config ids.
+ */
 export type DigestQuery =
   | { kind: 'digest'; digest: Digest }
   | { kind: 'digest-prefix'; prefix: string }
-  | { kind: 'image'; ref: PinnedImageRef };
+  | { kind: 'image'; ref: PinnedImageRef }
+  | { kind: 'config'; configId: Digest };
 
 /** The parsed argument of `/scope image`: a repository, optionally narrowed to one tag. */
 export type ImageQuery = { registry: string; repository: string; tag?: string };
@@ -59,6 +64,7 @@ const IPV6_HOST = /^\[[a-fA-F0-9:]+\]$/;
 const HEX = /^[0-9a-f]+$/i;
 const FULL_HEX = /^[0-9a-f]{64}$/i;
 const URL_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
+const RUNTIME_SCHEME = /^(?:docker-pullable|docker):\/\//i;
 const DIGEST_ALGORITHM = /^[a-z][a-z0-9]*(?:[+._-][a-z][a-z0-9]*)*$/i;
 const SLACK_LINK = /^<([^<>|]*)(?:\|([^<>]*))?>$/;
 const BACKTICKS = /^(`+)([^`]*)\1$/;
@@ -137,10 +143,20 @@ export function repositoryKey(ref: Pick<ImageRef, 'registry' | 'repository'>): s
 
 /** Parses the argument of `/scope digest`; a tag-only image is refused in favour of `/scope image`. */
 export function parseDigestQuery(input: string): DigestQuery {
-  const s = stripChatFormatting(input);
+  let s = stripChatFormatting(input);
   if (s === '') throw new UserFacingError('BAD_INPUT', 'No digest given.', DIGEST_QUERY_HINT);
   const bad = (problem: string) =>
     new UserFacingError('BAD_INPUT', `${quote(s)} is not a digest: ${problem}.`, DIGEST_QUERY_HINT);
+
+  // Pasted from `kubectl get pod -o yaml` (status.imageID): the runtime's scheme says what the id is.
+  const scheme = RUNTIME_SCHEME.exec(s)?.[0];
+  if (scheme !== undefined && scheme.toLowerCase() === 'docker://') {
+    const rest = s.slice(scheme.length);
+    const checked = checkDigest(FULL_HEX.test(rest) ? `sha256:${rest}` : rest);
+    if (typeof checked === 'string') throw bad(checked);
+    return { kind: 'config', configId: checked.digest };
+  }
+  if (scheme !== undefined) s = s.slice(scheme.length);
 
   if (!s.includes('@') && !s.includes('/')) {
     const colon = s.indexOf(':');
@@ -330,7 +346,7 @@ function checkDigest(text: string): { digest: Digest } | string {
       : 'it is not of the form `sha256:<64 hex digits>`';
   }
   const nonHex = [...hex].find((c) => !HEX.test(c));
-  if (nonHex !== undefined) return `${JSON.stringify(nonHex)} is not a hex digit`;
+  if (nonHex !== undefined) return `${showChar(nonHex)} is not a hex digit`;
   if (hex.length !== DIGEST_HEX_LENGTH) {
     return `it has ${hex.length} hex digits after "sha256:"; a sha256 digest has exactly ${DIGEST_HEX_LENGTH}`;
   }
@@ -345,7 +361,7 @@ function hexQuery(text: string, bad: (problem: string) => UserFacingError): Dige
   }
   const hex = text.toLowerCase();
   const nonHex = [...hex].find((c) => !HEX.test(c));
-  if (nonHex !== undefined) throw bad(`${JSON.stringify(nonHex)} is not a hex digit`);
+  if (nonHex !== undefined) throw bad(`${showChar(nonHex)} is not a hex digit`);
   if (hex.length > DIGEST_HEX_LENGTH) {
     throw bad(`it has ${hex.length} hex digits; a sha256 digest has exactly ${DIGEST_HEX_LENGTH}`);
   }
@@ -372,7 +388,7 @@ function tagProblem(tag: string): string | undefined {
   const shown = quote(tag);
   if (!/^\w/.test(tag)) return `has tag ${shown}, which must start with a letter, digit or "_"`;
   const badChar = [...tag].find((c) => !/[\w.-]/.test(c)) ?? '';
-  return `has tag ${shown} containing ${JSON.stringify(badChar)}; tags may contain only letters, digits, "_", "." and "-"`;
+  return `has tag ${shown} containing ${showChar(badChar)}; tags may contain only letters, digits, "_", "." and "-"`;
 }
 
 function registryProblem(registry: string): string | undefined {
@@ -458,5 +474,5 @@ function truncate(s: string, max = QUOTE_MAX): string {
 }
 
 function quote(s: string, max = QUOTE_MAX): string {
-  return JSON.stringify(truncate(s, max));
+  return JSON.stringify(visible(truncate(s, max)));
 }

@@ -25,7 +25,20 @@ export type ContainerRecord = {
   /** Raw status.imageID, kept as evidence. */
   imageID?: string;
   startedAt?: string;
+  /** An init container with `restartPolicy: Always`: a native sidecar that runs beside the app. */
+  sidecar?: true;
+  /** Ephemeral (debug) containers: the container they were attached to (`targetContainerName`). */
+  target?: string;
 };
+
+/** How a container runs in its pod, as results show it: app, init, native sidecar, or ephemeral debug container. */
+export type ContainerRole = 'app' | 'init' | 'sidecar' | 'ephemeral';
+
+export function containerRole(c: Pick<ContainerRecord, 'type' | 'sidecar'>): ContainerRole {
+  if (c.type === 'ephemeral') return 'ephemeral';
+  if (c.type === 'init') return c.sidecar ? 'sidecar' : 'init';
+  return 'app';
+}
 
 /** A pod as the index keeps it: small, JSON-serialisable, everything the queries need. */
 export type PodRecord = {
@@ -73,9 +86,30 @@ export function environmentRank(env: string): number {
 
 /** Where the collector writes; the Redis inventory store implements it, tests may read it back through queries. */
 export type InventoryWriter = {
-  /** Replaces everything known about a cluster's running pods with a full LIST result (history is kept). */
-  replaceCluster(cluster: string, environment: string, pods: readonly PodRecord[], at: Date): Promise<void>;
-  upsertPod(pod: PodRecord, at: Date): Promise<void>;
+  /**
+   * Starts a full LIST of one cluster. Each page goes to the index as it arrives (nothing holds the whole
+   * list); `finish` then removes the pods this list did not see. A re-list that is never finished (the LIST
+   * failed half-way) leaves the pods written so far, which are current, and removes nothing.
+   */
+  beginRelist(cluster: string, environment: string): ClusterRelist;
+  /** Writes one pod seen by the watch; false when its record did not change (nothing written). */
+  upsertPod(pod: PodRecord, at: Date): Promise<boolean>;
   removePod(cluster: string, namespace: string, name: string, at: Date): Promise<void>;
   recordSync(sync: ClusterSync): Promise<void>;
 };
+
+/** One full LIST of a cluster being written page by page (mark), then swept (finish). */
+export type ClusterRelist = {
+  writePage(pods: readonly PodRecord[], at: Date): Promise<void>;
+  /** Removes every pod of the cluster the pages did not contain; resolves with what the re-list did. */
+  finish(at: Date): Promise<RelistResult>;
+};
+
+/** What one full re-list changed in the index. */
+export type RelistResult = { pods: number; written: number; unchanged: number; removed: number };
+
+/**
+ * Counts what a read from the index had to leave out: stored records that are malformed (not what scope
+ * writes, e.g. tampered with). Passed to the reader by the query, which tells the user in its answer.
+ */
+export type ReadStats = { unreadable: number };

@@ -153,6 +153,9 @@ function addContainers(
     if (name === undefined) continue;
     const image = typeof c.image === 'string' ? c.image : '';
     const record: ContainerRecord = { name, type, image };
+    if (type === 'init' && c.restartPolicy === 'Always') record.sidecar = true;
+    const target = type === 'ephemeral' ? str(c.targetContainerName) : undefined;
+    if (target !== undefined) record.target = target;
     const parsed = imageParts(image);
     if (parsed !== undefined) {
       record.repository = parsed.repository;

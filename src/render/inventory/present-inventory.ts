@@ -19,7 +19,17 @@ import {
   md,
   type Text,
 } from '../message.ts';
+import { verifyDigestButton } from '../provenance/present-verify.ts';
 import { relativeAge, utc, when } from '../time.ts';
+import {
+  caveatBlock,
+  completenessLabel,
+  debugOnly,
+  notFoundHeadline,
+  partialNote,
+  roleText,
+  summaryPrefix,
+} from './coverage.ts';
 
 /** Workload lines shown inline before the rest goes to the attached CSV. */
 export const INLINE_LIMIT = 15;
@@ -45,31 +55,23 @@ function useLine(
   const stale = opts.stale?.has(u.cluster)
     ? lit(' · :warning: _last known state, cluster not answering_')
     : lit('');
-  return md`${wl} in ${code(u.cluster)}: ${state}${image}${digest}${stale}`;
+  // A debug container is not the workload's own image: say so first, so nobody rolls back the wrong workload.
+  const lead = debugOnly(u) ? md`:warning: ${bold('Debug container only')} — ` : lit('');
+  return md`${lead}${wl} in ${code(u.cluster)}: ${state}${roleText(u, now)}${image}${digest}${stale}`;
 }
 
 function unreachable(caveats: readonly ClusterCaveat[]): ReadonlySet<string> {
   return new Set(caveats.filter((c) => c.state !== 'never').map((c) => c.cluster));
 }
 
-function caveatBlock(caveats: readonly ClusterCaveat[], now: Date): Block[] {
-  if (caveats.length === 0) return [];
+/** The one caveat line for stored records the answer had to leave out (Redis is a trust boundary). */
+function unreadableBlock(unreadable: number | undefined): Block[] {
+  if (!unreadable) return [];
+  const what = unreadable === 1 ? '1 stored record was' : `${unreadable} stored records were`;
   return [
     {
       kind: 'section',
-      text: lit(':warning: *Incomplete:* these clusters may be missing from the answer'),
-    },
-    {
-      kind: 'list',
-      items: caveats.map((c) => {
-        const why =
-          c.state === 'never'
-            ? lit('never synced')
-            : c.state === 'stale'
-              ? md`stale, last good sync ${when(c.lastSuccessAt, now)}`
-              : md`unreachable (${c.lastError ?? 'error'}), last good sync ${when(c.lastSuccessAt, now)}`;
-        return md`${bold(c.cluster)} (${c.environment}) — ${why}`;
-      }),
+      text: md`:warning: *Incomplete:* ${what} unreadable (malformed in the index) and left out of this answer.`,
     },
   ];
 }
@@ -77,7 +79,7 @@ function caveatBlock(caveats: readonly ClusterCaveat[], now: Date): Block[] {
 function usesCsv(uses: readonly WorkloadUse[]): string {
   const esc = csvCell;
   const head =
-    'environment,cluster,namespace,kind,workload,digest,images,containers,pods,nodes,running,first_seen,last_seen';
+    'environment,cluster,namespace,kind,workload,digest,images,containers,pods,nodes,running,first_seen,last_seen,roles';
   const rows = uses.map((u) =>
     [
       u.environment,
@@ -93,6 +95,9 @@ function usesCsv(uses: readonly WorkloadUse[]): string {
       u.running,
       u.firstSeen,
       u.lastSeen,
+      Object.entries(u.roles)
+        .map(([name, role]) => `${name}=${role}`)
+        .join(' '),
     ]
       .map(esc)
       .join(','),
@@ -109,14 +114,22 @@ export function presentDigest(r: DigestReport, ctx: PresentContext): Message {
   const blocks: Block[] = [];
   const all = r.environments.flatMap((e) => e.uses);
   const ranBefore = all.filter((u) => !u.running).length;
+  const config = r.idKind === 'config';
+  const subject = config ? md`an image with config id ${code(r.digest)}` : md`${code(r.digest)}`;
   const headline =
     r.totals.pods > 0
-      ? md`:mag: ${code(r.digest)} is *running* in ${bold(String(r.totals.clusters))} cluster${r.totals.clusters === 1 ? '' : 's'}, ${r.totals.namespaces} namespace${r.totals.namespaces === 1 ? '' : 's'}, ${r.totals.workloads} workload${r.totals.workloads === 1 ? '' : 's'}, ${r.totals.pods} pod${r.totals.pods === 1 ? '' : 's'}.`
+      ? md`:mag: ${subject} is *running* in ${bold(String(r.totals.clusters))} cluster${r.totals.clusters === 1 ? '' : 's'}, ${r.totals.namespaces} namespace${r.totals.namespaces === 1 ? '' : 's'}, ${r.totals.workloads} workload${r.totals.workloads === 1 ? '' : 's'}, ${r.totals.pods} pod${r.totals.pods === 1 ? '' : 's'}.${partialNote(r, now)}`
       : ranBefore > 0
-        ? md`:mag: ${code(r.digest)} is *not running now*, but ran in ${ranBefore} workload${ranBefore === 1 ? '' : 's'} earlier.`
-        : md`:white_check_mark: ${code(r.digest)} is not running in any synced cluster and has not run within the look-back window.`;
+        ? md`:mag: ${subject} is *not running now*, but ran in ${ranBefore} workload${ranBefore === 1 ? '' : 's'} earlier.${partialNote(r, now)}`
+        : notFoundHeadline(subject, r, now, ' and has not run within the look-back window');
+  if (config) {
+    blocks.push({
+      kind: 'section',
+      text: md`:information_source: ${code(r.digest)} is an image *config id* (the IMAGE ID that \`docker images\` and \`crictl images\` show, or a \`docker://sha256:…\` imageID), not a manifest digest: matched against the config ids container runtimes report.`,
+    });
+  }
   blocks.push({ kind: 'section', text: headline });
-  blocks.push(...caveatBlock(r.caveats, now));
+  blocks.push(...caveatBlock(r.caveats, now), ...unreadableBlock(r.unreadable));
   const stale = unreachable(r.caveats);
   let shown = 0;
   for (const env of r.environments) {
@@ -132,7 +145,11 @@ export function presentDigest(r: DigestReport, ctx: PresentContext): Message {
       });
     }
   }
-  blocks.push({ kind: 'context', text: join([footer(ctx), dataAge(r.dataAsOf, now)], ' · ') });
+  if (r.totals.pods > 0) blocks.push({ kind: 'actions', buttons: [verifyDigestButton(r.digest)] });
+  blocks.push({
+    kind: 'context',
+    text: join([footer(ctx), dataAge(r.dataAsOf, now), completenessLabel(r)], ' · '),
+  });
   const attachments: FileAttachment[] =
     all.length > INLINE_LIMIT
       ? [
@@ -143,10 +160,13 @@ export function presentDigest(r: DigestReport, ctx: PresentContext): Message {
           },
         ]
       : [];
-  const summary =
+  const summary = `${summaryPrefix(r)}${
     r.totals.pods > 0
       ? `${short(r.digest)} runs in ${r.totals.clusters} clusters, ${r.totals.workloads} workloads, ${r.totals.pods} pods`
-      : `${short(r.digest)} is not running now`;
+      : r.completeness === 'unknown'
+        ? `cannot tell where ${short(r.digest)} runs`
+        : `${short(r.digest)} is not running now${r.completeness === 'partial' ? ' in the clusters that answered' : ''}`
+  }`;
   return { summary, blocks, ...(attachments.length ? { attachments } : {}) };
 }
 
@@ -174,10 +194,10 @@ export function presentImage(r: ImageReport, ctx: PresentContext): Message {
     kind: 'section',
     text:
       total === 0
-        ? md`:white_check_mark: ${code(name)} is not running in any synced cluster.`
-        : md`:package: ${code(name)} runs as ${bold(plural(total, 'digest'))} across ${plural(r.tags.length, 'tag')}.`,
+        ? notFoundHeadline(md`${code(name)}`, r, now, '')
+        : md`:package: ${code(name)} runs as ${bold(plural(total, 'digest'))} across ${plural(r.tags.length, 'tag')}.${partialNote(r, now)}`,
   });
-  blocks.push(...caveatBlock(r.caveats, now));
+  blocks.push(...caveatBlock(r.caveats, now), ...unreadableBlock(r.unreadable));
   const stale = unreachable(r.caveats);
   const allUses: WorkloadUse[] = [];
   let shown = 0;
@@ -211,10 +231,17 @@ export function presentImage(r: ImageReport, ctx: PresentContext): Message {
       text: md`${plural(r.unpinned, 'container')} of this image reported no repo digest (not started yet, or a runtime that only reports image ids).`,
     });
   }
-  blocks.push({ kind: 'context', text: join([footer(ctx), dataAge(r.dataAsOf, now)], ' · ') });
-  const summary = r.drift.length
-    ? `Tag drift in ${name}: ${r.drift.map((d) => `${d.tag} → ${d.digests.length} digests`).join(', ')}`
-    : `${name} runs as ${plural(total, 'digest')}`;
+  blocks.push({
+    kind: 'context',
+    text: join([footer(ctx), dataAge(r.dataAsOf, now), completenessLabel(r)], ' · '),
+  });
+  const summary = `${summaryPrefix(r)}${
+    r.drift.length
+      ? `Tag drift in ${name}: ${r.drift.map((d) => `${d.tag} → ${d.digests.length} digests`).join(', ')}`
+      : r.completeness === 'unknown' && total === 0
+        ? `cannot tell where ${name} runs`
+        : `${name} runs as ${plural(total, 'digest')}`
+  }`;
   return {
     summary,
     blocks,
@@ -233,9 +260,13 @@ export function presentWhere(r: WhereReport, ctx: PresentContext): Message {
   const blocks: Block[] = [
     {
       kind: 'section',
-      text: md`:round_pushpin: ${code(r.target)} runs ${bold(plural(r.current.length, 'workload image'))} now; ${r.history.length} earlier in the look-back window.`,
+      text:
+        r.completeness === 'unknown'
+          ? md`:grey_question: *Unknown:* the cluster has not answered, so scope cannot say what ${code(r.target)} runs${r.current.length ? ' now; below is the last known state' : ''}.`
+          : md`:round_pushpin: ${code(r.target)} runs ${bold(plural(r.current.length, 'workload image'))} now; ${r.history.length} earlier in the look-back window.${r.completeness === 'partial' ? ' *Partial answer:* the data is not current.' : ''}`,
     },
     ...caveatBlock(r.caveats, now),
+    ...unreadableBlock(r.unreadable),
   ];
   const stale = unreachable(r.caveats);
   if (r.current.length) {
@@ -261,10 +292,13 @@ export function presentWhere(r: WhereReport, ctx: PresentContext): Message {
         .join(', ')}`,
     });
   }
-  blocks.push({ kind: 'context', text: join([footer(ctx), dataAge(r.dataAsOf, now)], ' · ') });
+  blocks.push({
+    kind: 'context',
+    text: join([footer(ctx), dataAge(r.dataAsOf, now), completenessLabel(r)], ' · '),
+  });
   const all = [...r.current, ...r.history];
   return {
-    summary: `${r.target}: ${r.current.length} running, ${r.history.length} earlier`,
+    summary: `${summaryPrefix(r)}${r.target}: ${r.current.length} running, ${r.history.length} earlier`,
     blocks,
     ...(all.length > INLINE_LIMIT * 2 || r.current.length > INLINE_LIMIT || r.history.length > INLINE_LIMIT
       ? {

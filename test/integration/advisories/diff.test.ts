@@ -52,7 +52,15 @@ describe('/scope diff <known-good> <suspicious>', () => {
     });
     const ports = {
       inventory: new MemoryInventory([], []),
-      status: async () => ({ queues: [], workers: [], clusters: [], generatedAt: '' }),
+      status: async () => ({
+        queues: [],
+        workers: [],
+        clusters: [],
+        generatedAt: '',
+        completeness: 'unknown' as const,
+        clustersAnswered: 0,
+        clustersTotal: 0,
+      }),
       advisories: { store, config, sboms: new FileSbomSource(config.sboms) },
     };
     const result = await runCommand(parseCommand(`diff ${GOOD} registry.example.com/shop/app:2.4.0`), ports);
@@ -82,7 +90,15 @@ describe('/scope diff <known-good> <suspicious>', () => {
     const store = new AdvisoryStore(redis, testRedis().prefix);
     const ports = {
       inventory: new MemoryInventory([], []),
-      status: async () => ({ queues: [], workers: [], clusters: [], generatedAt: '' }),
+      status: async () => ({
+        queues: [],
+        workers: [],
+        clusters: [],
+        generatedAt: '',
+        completeness: 'unknown' as const,
+        clustersAnswered: 0,
+        clustersTotal: 0,
+      }),
       advisories: { store, config, sboms: new FileSbomSource([]) },
     };
     const ctx = { channelId: 'C0INC', userId: 'U0ME' };

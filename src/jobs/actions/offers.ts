@@ -1,0 +1,121 @@
+import { rotateOffer } from '../../domain/rotate/offer.ts';
+import { ACTION_IDS } from '../../render/actions/present-request.ts';
+import type { Message } from '../../render/message.ts';
+import type { ActionStore } from '../../store/actions/action-store.ts';
+import type { CommandResult } from '../run-command.ts';
+
+const MAX_BUTTONS = 5;
+
+/**
+ * Adds action buttons to a result: **Freeze deploys** per environment on `/scope digest`, **Quarantine** per
+ * failing digest on `/scope verify`, **Rotate** on a finished `/scope audit`. The
+ * targets are stored server-side as an offer; the button carries only the offer id. A presenter for another
+ * capability adds its buttons here the same way (save an offer, add a button with ACTION_IDS.offer).
+ */
+type OfferContext = { store: ActionStore; channelId: string; userId: string; now: Date };
+type OfferButton = { action: string; label: string; value: string; style?: 'primary' | 'danger' };
+
+export async function withActionButtons(
+  result: CommandResult,
+  message: Message,
+  ctx: OfferContext,
+): Promise<Message> {
+  const buttons =
+    result.kind === 'digest'
+      ? await freezeButtons(result, ctx)
+      : result.kind === 'verify'
+        ? await quarantineButtons(result, ctx)
+        : result.kind === 'audit'
+          ? await rotateButtons(result, ctx)
+          : [];
+  if (buttons.length === 0) return message;
+  return { ...message, blocks: [...message.blocks, { kind: 'actions', buttons }] };
+}
+
+/** Outcomes that make a digest a Quarantine candidate: proven bad or unknown origin, never a registry error. */
+const QUARANTINE_OUTCOMES = new Set(['unsigned', 'invalid', 'untrusted', 'unknown-registry']);
+
+async function quarantineButtons(
+  result: Extract<CommandResult, { kind: 'verify' }>,
+  ctx: OfferContext,
+): Promise<OfferButton[]> {
+  const buttons: OfferButton[] = [];
+  const failing = result.report.results.filter(
+    (r) => QUARANTINE_OUTCOMES.has(r.outcome.status) && /^sha256:[0-9a-f]{64}$/.test(r.digest),
+  );
+  for (const r of failing.slice(0, MAX_BUTTONS)) {
+    const offer = await ctx.store.saveOffer({
+      kind: 'quarantine',
+      input: { digest: r.digest, references: [] },
+      label: `Quarantine ${r.digest.slice(0, 19)}… (${r.outcome.status}, ${r.repository}): every cluster rejects new pods that use it or a tag that resolves to it. A second person must approve before anything changes.`,
+      channelId: ctx.channelId,
+      createdBy: ctx.userId,
+      createdAt: ctx.now.toISOString(),
+    });
+    buttons.push({
+      action: ACTION_IDS.offer,
+      label: `Quarantine ${r.digest.slice(7, 19)} (${r.outcome.status})`,
+      value: offer.id,
+      style: 'danger',
+    });
+  }
+  return buttons;
+}
+
+async function rotateButtons(
+  result: Extract<CommandResult, { kind: 'audit' }>,
+  ctx: OfferContext,
+): Promise<OfferButton[]> {
+  const report = result.report;
+  if (report.state !== 'done') return [];
+  const input = rotateOffer(report.principal, report.analysis);
+  if (input === undefined) return [];
+  const extra = input.createdKeys.length
+    ? ` and deactivate ${input.createdKeys.length} key(s) it created for others`
+    : '';
+  const offer = await ctx.store.saveOffer({
+    kind: 'rotate',
+    input,
+    label: `Rotate the credentials of ${report.principal}${extra}. The plan lists every step; a second person must approve before anything changes.`,
+    channelId: ctx.channelId,
+    createdBy: ctx.userId,
+    createdAt: ctx.now.toISOString(),
+  });
+  return [
+    { action: ACTION_IDS.offer, label: `Rotate ${report.principal}`, value: offer.id, style: 'danger' },
+  ];
+}
+
+async function freezeButtons(
+  result: Extract<CommandResult, { kind: 'digest' }>,
+  ctx: OfferContext,
+): Promise<OfferButton[]> {
+  const buttons: OfferButton[] = [];
+  for (const env of result.report.environments.slice(0, MAX_BUTTONS)) {
+    const uses = env.uses.filter((u) => u.running);
+    if (uses.length === 0) continue;
+    const selectors = [
+      ...new Map(
+        uses.map((u) => [
+          `${u.cluster}/${u.namespace}/${u.workload.kind}/${u.workload.name}`,
+          { cluster: u.cluster, namespace: u.namespace, kind: u.workload.kind, name: u.workload.name },
+        ]),
+      ).values(),
+    ];
+    const offer = await ctx.store.saveOffer({
+      kind: 'freeze',
+      input: { selectors },
+      label: `Freeze deploys of the ${selectors.length} workload(s) running ${result.report.digest.slice(0, 19)}… in ${env.environment}. A second person must approve before anything changes.`,
+      channelId: ctx.channelId,
+      createdBy: ctx.userId,
+      createdAt: ctx.now.toISOString(),
+    });
+    buttons.push({
+      action: ACTION_IDS.offer,
+      label: `Freeze deploys in ${env.environment} (${selectors.length})`,
+      value: offer.id,
+      style: 'danger' as const,
+    });
+  }
+  return buttons;
+}

@@ -1,0 +1,165 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { FleetCollector } from '../../src/adapters/kubernetes/collector.ts';
+import { withActionButtons } from '../../src/jobs/actions/offers.ts';
+import type { CommandResult } from '../../src/jobs/run-command.ts';
+import { admits } from '../../src/testing/admission-cel.ts';
+import { serveAdmissionKinds } from '../../src/testing/admission-fixtures.ts';
+import type { FakeKube } from '../../src/testing/fake-kube.ts';
+import { fakeDigest, makeDeploymentChain, makeNamespace } from '../../src/testing/kube-fixtures.ts';
+import {
+  CHANNEL,
+  click,
+  fakeClusters,
+  requestIdOf,
+  startFreezeScope,
+  submitReason,
+  waitCard,
+} from '../support/freeze-flow.ts';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+const DIGEST = fakeDigest('unsigned-vendor-agent');
+const VAP = 'admissionregistration.k8s.io/v1';
+
+/** A `/scope verify` result with one failing and one verified digest, as the verifier reports them. */
+function verifyResult(): CommandResult {
+  const base = {
+    repository: 'registry.example.com/vendor/agent',
+    attempts: [],
+    candidates: [],
+    policy: { name: 'vendor', version: 'v1' },
+    checkedAt: '2026-12-02T03:12:00Z',
+    runsAt: [{ cluster: 'prod-eu', environment: 'prod', namespace: 'agents', workload: 'agent', pods: 2 }],
+  };
+  return {
+    kind: 'verify',
+    report: {
+      scope: 'env:prod',
+      policyVersion: 'v1',
+      trust: 'custom',
+      counts: { verified: 1, unsigned: 1, invalid: 0, untrusted: 0, error: 0, 'unknown-registry': 0 },
+      results: [
+        {
+          ...base,
+          digest: DIGEST,
+          outcome: { status: 'unsigned', reason: 'no signature in any of 4 places' },
+        },
+        {
+          ...base,
+          digest: fakeDigest('signed'),
+          outcome: { status: 'error', code: 'unreachable', reason: 'registry down' },
+        },
+      ],
+      cached: 0,
+      withoutDigest: 0,
+      generatedAt: '2026-12-02T03:12:00Z',
+    },
+  } as unknown as CommandResult;
+}
+
+describe('Quarantine through the approval engine', () => {
+  it('offers Quarantine for a failing digest only; after two approvals the policy rejects the digest and its tags; Release removes it', async () => {
+    const k = await fakeClusters([{ name: 'prod-eu', environment: 'prod' }]);
+    cleanups.push(k.close);
+    const prod = k.fakes.get('prod-eu') as FakeKube;
+    serveAdmissionKinds(prod);
+    prod.load([makeNamespace('agents')]);
+    prod.load(
+      makeDeploymentChain({
+        namespace: 'agents',
+        deployment: 'agent',
+        startTime: '2026-11-20T10:00:00Z',
+        containers: [
+          {
+            name: 'agent',
+            image: 'registry.example.com/vendor/agent:5.2',
+            imageID: `registry.example.com/vendor/agent@${DIGEST}`,
+          },
+        ],
+      }).objects,
+    );
+    const h = await startFreezeScope(k.clusters);
+    cleanups.push(h.close);
+    await FleetCollector.fromConfig(h.config, h.container.inventory).syncOnce();
+
+    // The button comes from the worker's decoration of the verify result: one per failing digest, never for
+    // a digest whose registry could not be asked (unknown is not bad).
+    const decorated = await withActionButtons(
+      verifyResult(),
+      { summary: 'verify', blocks: [] },
+      {
+        store: h.container.actions,
+        channelId: CHANNEL,
+        userId: 'U0RESPONDER',
+        now: new Date(),
+      },
+    );
+    const buttons = decorated.blocks.flatMap((b) => (b.kind === 'actions' ? b.buttons : []));
+    expect(buttons.map((b) => b.label)).toEqual([`Quarantine ${DIGEST.slice(7, 19)} (unsigned)`]);
+    const offerId = buttons[0]?.value as string;
+    expect(offerId).toMatch(/^[a-f0-9]{32}$/);
+
+    const trigger = `quarantine-${Date.now()}`;
+    await click(h, 'U0RESPONDER', 'offer', offerId, { trigger });
+    const view = await h.slack.waitFor(() => h.slack.views.find((v) => v.trigger_id === trigger));
+    await submitReason(h, view.id, offerId, 'U0RESPONDER', 'vendor agent 5.2 is unsigned');
+    const card = await h.slack.waitFor(() => h.slack.messages(CHANNEL).find((m) => requestIdOf(m)), 20_000);
+    const id = requestIdOf(card) as string;
+    const pending = await waitCard(h, id, /waiting for approval/);
+    expect(pending).toContain('ValidatingAdmissionPolicy');
+    expect(prod.counters.create).toBe(0);
+
+    // Self-approval is refused; two approvers are needed in prod.
+    await click(h, 'U0RESPONDER', 'approve', id);
+    await click(h, 'U0APPROVER1', 'approve', id);
+    await waitCard(h, id, /1 of 2 needed/);
+    expect(
+      prod.get(VAP, 'ValidatingAdmissionPolicy', undefined, `scope-quarantine-${DIGEST.slice(7, 23)}`),
+    ).toBeUndefined();
+    await click(h, 'U0APPROVER2', 'approve', id);
+    const done = await waitCard(h, id, /— done/);
+    expect(done).toContain('Release');
+
+    const name = `scope-quarantine-${DIGEST.slice(7, 23)}`;
+    const policy = prod.get(VAP, 'ValidatingAdmissionPolicy', undefined, name);
+    const binding = prod.get(VAP, 'ValidatingAdmissionPolicyBinding', undefined, name) as unknown as {
+      spec: unknown;
+    };
+    expect(policy?.metadata.annotations?.['scope.dev/request-id']).toBe(id);
+    expect(binding.spec).toEqual({ policyName: name, validationActions: ['Deny'] });
+    const pod = (image: string) => ({ spec: { containers: [{ name: 'c', image }] } });
+    // The tag came from the inventory at plan time: admission sees the tag, not the digest it resolves to.
+    expect(admits(policy, pod('registry.example.com/vendor/agent:5.2')).allowed).toBe(false);
+    expect(admits(policy, pod(`registry.example.com/vendor/agent@${DIGEST}`)).allowed).toBe(false);
+    expect(admits(policy, pod('registry.example.com/vendor/agent:5.3')).allowed).toBe(true);
+
+    // Release goes through the same approval and removes exactly what was created.
+    const trigger2 = `release-${Date.now()}`;
+    await click(h, 'U0RESPONDER', 'inverse', id, { trigger: trigger2 });
+    const view2 = await h.slack.waitFor(() => h.slack.views.find((v) => v.trigger_id === trigger2));
+    await submitReason(
+      h,
+      view2.id,
+      String(view2.view.private_metadata),
+      'U0RESPONDER',
+      'vendor re-signed 5.2',
+    );
+    const card2 = await h.slack.waitFor(
+      () => h.slack.messages(CHANNEL).find((m) => requestIdOf(m) && requestIdOf(m) !== id),
+      20_000,
+    );
+    const id2 = requestIdOf(card2) as string;
+    await waitCard(h, id2, /waiting for approval/);
+    await click(h, 'U0APPROVER1', 'approve', id2);
+    await click(h, 'U0APPROVER2', 'approve', id2);
+    await waitCard(h, id2, /— done/);
+    expect(prod.get(VAP, 'ValidatingAdmissionPolicy', undefined, name)).toBeUndefined();
+    expect(prod.get(VAP, 'ValidatingAdmissionPolicyBinding', undefined, name)).toBeUndefined();
+
+    const kinds = (await h.container.audit.recent(500)).map((e) => `${e.kind}:${e.outcome}`);
+    expect(kinds.filter((k) => k.startsWith('action:')).length).toBeGreaterThan(0);
+  });
+});
