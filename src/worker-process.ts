@@ -9,11 +9,13 @@ import { registerFreeze } from './adapters/kubernetes/freeze/index.ts';
 import { checkFleetGuardrails } from './adapters/kubernetes/guardrails.ts';
 import { registerQuarantine } from './adapters/kubernetes/quarantine.ts';
 import { FileSbomSource } from './adapters/sbom/file-source.ts';
+import { FirstSbomSource, RegistrySbomSource } from './adapters/sbom/registry-source.ts';
 import { SlackAdvisoryPoster } from './adapters/slack/advisory-poster.ts';
 import { SlackWitness } from './adapters/slack/audit-witness.ts';
 import { slackLogger } from './adapters/slack/logger.ts';
 import { type Notifier, SlackNotifier } from './adapters/slack/notifier.ts';
 import type { Container } from './container.ts';
+import type { SbomSource } from './domain/advisories/ports.ts';
 import { ScopeError } from './errors.ts';
 import { withActionButtons } from './jobs/actions/offers.ts';
 import { ActionRegistry } from './jobs/actions/registry.ts';
@@ -61,12 +63,18 @@ export function commandPorts(c: Container): CommandPorts {
   };
 }
 
-const sbomSources = new WeakMap<Container, FileSbomSource>();
-/** The SBOM source of a container (files per digest/repository; registry attestations plug in here). */
-export function sbomSource(c: Container): FileSbomSource {
+const sbomSources = new WeakMap<Container, SbomSource>();
+/**
+ * The SBOM source of a container: SBOM attestations in the image's registry first (when registries are
+ * configured under provenance), then files configured per digest or repository.
+ */
+export function sbomSource(c: Container): SbomSource {
   let s = sbomSources.get(c);
   if (!s) {
-    s = new FileSbomSource(c.config.advisories.sboms, c.log);
+    const files = new FileSbomSource(c.config.advisories.sboms, c.log);
+    s = c.provenance
+      ? new FirstSbomSource([new RegistrySbomSource(c.provenance.client, c.log), files])
+      : files;
     sbomSources.set(c, s);
   }
   return s;
