@@ -1178,8 +1178,9 @@ async function cleanup(): Promise<void> {
 }
 
 try {
-  // `npm run bench -- --audit`: the CloudTrail audit benchmark (bench/audit.ts) instead of the fleet one.
-  if (process.argv.includes('--audit')) await (await import('./audit.ts')).runAuditBench();
+  // `npm run bench -- --advisories` / `-- --audit`: the advisory matching / CloudTrail audit benchmarks instead.
+  if (process.argv.includes('--advisories')) await import('./advisories.ts');
+  else if (process.argv.includes('--audit')) await (await import('./audit.ts')).runAuditBench();
   else await main();
 } catch (err) {
   process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

@@ -24,6 +24,7 @@ import {
   startActions,
   startCollector,
 } from '../src/worker-process.ts';
+import { demoAdvisoriesConfig, startDemoAdvisories } from './advisories.ts';
 import { startDemoAws } from './audit.ts';
 import { AGENT_ODD, COMPROMISED, demoFleet, devRollout } from './fleet.ts';
 import { approveAsSecondUser, completeReasonModal, demoActionsConfig, type FreezeDemo } from './freeze.ts';
@@ -110,6 +111,7 @@ export async function runDemo(argv: string[]): Promise<number> {
     worker: { concurrency: 4, attempts: 3, backoffMs: 200 },
     actions: demoActionsConfig(),
     log: { level: 'info' },
+    advisories: await demoAdvisoriesConfig(dir),
     audit: { hmacSecret: randomBytes(32).toString('hex'), witnessFile: join(dir, 'audit-witness.jsonl') },
   });
   const log = createLogger('info', 'demo', pino.destination({ dest: logFile, sync: false }));
@@ -132,6 +134,8 @@ export async function runDemo(argv: string[]): Promise<number> {
     for (const p of r.remove) dev.remove('v1', 'Pod', p.namespace, p.name);
     for (const o of r.add) dev.upsert(o);
   }
+
+  cleanups.push(await startDemoAdvisories(c));
 
   const endpoint = `http://127.0.0.1:${bot.port}/slack/commands`;
   const actionsEndpoint = `http://127.0.0.1:${bot.port}/slack/actions`;
@@ -161,6 +165,7 @@ export async function runDemo(argv: string[]): Promise<number> {
   say('  /scope image registry.example.com/vendor/agent:5.2');
   say(`  /scope digest ${AGENT_ODD.slice(0, 19)}`);
   say('  /scope where dev-1/payments/api');
+  say('  /scope watch all     /scope advisories  (a vendor IOC list names the compromised digest)');
   for (const h of aws.hints) say(`  ${h}`);
   say('  /scope freeze prod-eu/payments   then: approve   (the second demo user approves)');
   say('  /scope guardrails    (does signature enforcement really block? prod-eu only audits)');

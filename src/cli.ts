@@ -19,6 +19,9 @@ Runs a /scope command directly against the configured Redis index and prints the
   scope cli audit role:ci-deploy       what a credential did in CloudTrail (scope cli audit --help)
   scope cli verify env:prod            signatures of what runs there against the signer policy
   scope cli verify-bundle --bundle F … offline check of one Sigstore bundle (see verify-bundle --help)
+  scope cli advisories | advisory <id> | diff <good> <suspicious> | watch [feed|all] --channel C… | unwatch
+  scope cli sbom-check [--feed PATH]… [--ioc FILE]… <sbom-file>…
+                                       offline CI gate: SBOM files against OSV/IOC feeds (exit 1 on a match)
 Options:
   --json   stable machine-readable output ({"schema":"scope.cli/v1","ok":true,"completeness":…,"result":…}
            or "ok":false with "error")
@@ -65,6 +68,14 @@ export function cliSyntax(text: string): string {
 export function completenessOf(result: CommandResult): Completeness {
   if (result.kind === 'help' || result.kind === 'log') return 'complete';
   if (result.kind === 'frozen') return 'complete';
+  // Advisory answers say feed health and when the fleet was last matched in the message itself.
+  if (
+    result.kind === 'advisories' ||
+    result.kind === 'advisory' ||
+    result.kind === 'diff' ||
+    result.kind === 'watch'
+  )
+    return 'complete';
   if (result.kind === 'verify') {
     // A digest whose registry could not be asked is not known to be signed or unsigned.
     const { counts, results } = result.report;
@@ -84,7 +95,7 @@ export function completenessOf(result: CommandResult): Completeness {
   return result.report.completeness;
 }
 
-type Parsed = { json: boolean; live: boolean; help: boolean; positionals: string[] };
+type Parsed = { json: boolean; live: boolean; help: boolean; positionals: string[]; channel?: string };
 
 function parseCliArgs(argv: string[]): Parsed {
   // `./run cli -- digest X` (npm's separator, as `run` documents) arrives here as a leading `--`.
@@ -98,9 +109,16 @@ function parseCliArgs(argv: string[]): Parsed {
         json: { type: 'boolean', default: false },
         live: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
+        channel: { type: 'string' },
       },
     });
-    return { json: values.json, live: values.live, help: values.help, positionals };
+    return {
+      json: values.json,
+      live: values.live,
+      help: values.help,
+      positionals,
+      ...(values.channel ? { channel: values.channel } : {}),
+    };
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     if (typeof code !== 'string' || !code.startsWith('ERR_PARSE_ARGS')) throw err;
@@ -118,6 +136,7 @@ function parseCliArgs(argv: string[]): Parsed {
 export async function runCli(argv: string[]): Promise<number> {
   if (argv[0] === 'audit-log') return (await import('./cli/audit-log.ts')).runAuditLogCli(argv.slice(1));
   if (argv[0] === 'audit') return (await import('./cli-audit.ts')).runAuditCli(argv.slice(1));
+  if (argv[0] === 'sbom-check') return (await import('./cli/sbom-check.ts')).runSbomCheckCli(argv.slice(1));
   if (argv[0] === 'verify-bundle')
     return (await import('./cli-verify-bundle.ts')).runVerifyBundle(argv.slice(1));
   const wantsJson = argv.includes('--json');
@@ -163,7 +182,7 @@ export async function runCli(argv: string[]): Promise<number> {
             : await indexPorts(config, !['digest', 'image', 'where'].includes(cmd.name));
     close = ports.close;
     const { runCommand } = await import('./jobs/run-command.ts');
-    const result = await runCommand(cmd, ports);
+    const result = await runCommand(cmd, ports, undefined, args.channel ? { channelId: args.channel } : {});
     const completeness = completenessOf(result);
     if (args.json) {
       print({ schema: 'scope.cli/v1', ok: true, completeness, result });

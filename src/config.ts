@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { loadAll as loadYamlDocuments } from 'js-yaml';
 import { z } from 'zod';
 import { AWS_CONFIG_DEFAULT, awsConfigSchema } from './adapters/aws/config.ts';
+import { advisoriesSchema } from './adapters/feeds/config.ts';
 import { actionsConfigSchema } from './domain/actions/approval-config.ts';
 import { provenanceSchema } from './domain/provenance/policy-config.ts';
 import { apiUrlProblem, DEFAULT_RESPONSE_URL_HOSTS } from './domain/slack/urls.ts';
@@ -144,6 +145,7 @@ const schema = z
       })
       .strict()
       .default({ port: 9464, host: '0.0.0.0' }),
+    advisories: advisoriesSchema,
     actions: actionsConfigSchema,
     provenance: provenanceSchema,
     log: z

@@ -3,11 +3,14 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { buildProvenance, type Provenance } from './adapters/provenance.ts';
 import type { Config } from './config.ts';
 import { ACTION_QUEUE, type ActionJobData } from './jobs/actions/definitions.ts';
+import { ADVISORY_QUEUE, type AdvisoryJobData } from './jobs/advisories/queue.ts';
 import { COMMAND_QUEUE, type CommandJobData } from './jobs/definitions.ts';
 import type { SyncStateReader } from './jobs/status.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMetrics, type Metrics } from './observability.ts';
 import { ActionStore } from './store/actions/action-store.ts';
+import { AdvisoryStore } from './store/advisories/advisory-store.ts';
+import { NotificationStore } from './store/advisories/notification-store.ts';
 import { auditKey } from './store/audit/audit-config.ts';
 import { AuditLog } from './store/audit/audit-log.ts';
 import { FileWitness } from './store/audit/file-witness.ts';
@@ -36,6 +39,10 @@ export type Container = {
   actions: ActionStore;
   inventory: InventoryStore;
   syncStates: SyncStateReader;
+  /** Feed polling and re-matching (job schedulers). */
+  advisoryQueue: Queue<AdvisoryJobData>;
+  advisories: AdvisoryStore;
+  advisoryNotes: NotificationStore;
   /** Registry client, verifier and policy for `/scope verify`; built (and validated) at start when configured. */
   provenance?: Provenance;
   close: () => Promise<void>;
@@ -63,6 +70,8 @@ export function buildContainer(
   const commandQueue = new Queue<CommandJobData>(COMMAND_QUEUE, { connection: commandConnection, prefix });
   commandQueue.on('error', (err) => logger.warn({ err }, 'command queue error'));
   const inventory = new InventoryStore(redis, prefix, config);
+  const advisoryQueue = new Queue<AdvisoryJobData>(ADVISORY_QUEUE, { connection: redis, prefix });
+  advisoryQueue.on('error', (err) => logger.warn({ err }, 'advisory queue error'));
   const audit = buildAuditLog(config, processName, logger, url, options, key);
   const actionQueue = new Queue<ActionJobData>(ACTION_QUEUE, { connection: redis, prefix });
   actionQueue.on('error', (err) => logger.warn({ err }, 'action queue error'));
@@ -82,9 +91,13 @@ export function buildContainer(
     actions: new ActionStore(redis, prefix),
     inventory,
     syncStates: inventory,
+    advisoryQueue,
+    advisories: new AdvisoryStore(redis, prefix),
+    advisoryNotes: new NotificationStore(redis, prefix),
     close: async () => {
       // A connection that never came up is cut first, so closing the queue does not wait for it.
       for (const conn of [commandConnection, redis]) if (conn.status !== 'ready') conn.disconnect();
+      await advisoryQueue.close().catch(() => undefined);
       await commandQueue.close().catch(() => undefined);
       await actionQueue.close().catch(() => undefined);
       await audit.close();

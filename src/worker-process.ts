@@ -8,14 +8,21 @@ import { FleetCollector } from './adapters/kubernetes/collector.ts';
 import { registerFreeze } from './adapters/kubernetes/freeze/index.ts';
 import { checkFleetGuardrails } from './adapters/kubernetes/guardrails.ts';
 import { registerQuarantine } from './adapters/kubernetes/quarantine.ts';
+import { FileSbomSource } from './adapters/sbom/file-source.ts';
+import { FirstSbomSource, RegistrySbomSource } from './adapters/sbom/registry-source.ts';
+import { SlackAdvisoryPoster } from './adapters/slack/advisory-poster.ts';
 import { SlackWitness } from './adapters/slack/audit-witness.ts';
 import { slackLogger } from './adapters/slack/logger.ts';
 import { type Notifier, SlackNotifier } from './adapters/slack/notifier.ts';
 import type { Container } from './container.ts';
+import type { SbomSource } from './domain/advisories/ports.ts';
 import { ScopeError } from './errors.ts';
 import { withActionButtons } from './jobs/actions/offers.ts';
 import { ActionRegistry } from './jobs/actions/registry.ts';
 import { type RunningActionWorker, startActionWorker } from './jobs/actions/worker.ts';
+import { AdvisoryMatcher, type AdvisoryPorts } from './jobs/advisories/matcher.ts';
+import { scheduleAdvisoryJobs } from './jobs/advisories/queue.ts';
+import { startAdvisoryWorker } from './jobs/advisories/worker.ts';
 import { auditPortFromConfig } from './jobs/audit/audit-port.ts';
 import { startVerifyFanOut } from './jobs/provenance/verify-workers.ts';
 import type { CommandPorts } from './jobs/run-command.ts';
@@ -28,8 +35,12 @@ import { startCommandWorker } from './worker.ts';
 export function commandPorts(c: Container): CommandPorts {
   const preview = registerFreeze(new ActionRegistry(), c.config).preview;
   return {
-    status: () => buildStatus([c.commandQueue], c.syncStates),
+    status: async () => ({
+      ...(await buildStatus([c.commandQueue, c.advisoryQueue], c.syncStates)),
+      ...(await advisoryStatus(c)),
+    }),
     inventory: c.inventory,
+    advisories: { store: c.advisories, config: c.config.advisories, sboms: sbomSource(c) },
     guardrails: (only, signal) =>
       checkFleetGuardrails(c.config.clusters, signal, {
         parallelism: c.config.inventory.clusterParallelism * 2,
@@ -50,6 +61,71 @@ export function commandPorts(c: Container): CommandPorts {
         }
       : {}),
   };
+}
+
+const sbomSources = new WeakMap<Container, SbomSource>();
+/**
+ * The SBOM source of a container: SBOM attestations in the image's registry first (when registries are
+ * configured under provenance), then files configured per digest or repository.
+ */
+export function sbomSource(c: Container): SbomSource {
+  let s = sbomSources.get(c);
+  if (!s) {
+    const files = new FileSbomSource(c.config.advisories.sboms, c.log);
+    s = c.provenance
+      ? new FirstSbomSource([new RegistrySbomSource(c.provenance.client, c.log), files])
+      : files;
+    sbomSources.set(c, s);
+  }
+  return s;
+}
+
+/** Feed health and job schedulers for `/scope status`. */
+async function advisoryStatus(c: Container) {
+  if (c.config.advisories.feeds.length === 0) return {};
+  const [schedulers, feeds] = await Promise.all([
+    c.advisoryQueue.getJobSchedulers(),
+    c.advisories.feedStates(),
+  ]);
+  return {
+    schedulers: schedulers.map((s) => ({
+      id: s.key,
+      ...(s.every ? { everySeconds: Number(s.every) / 1000 } : {}),
+      ...(s.next ? { next: new Date(s.next).toISOString() } : {}),
+    })),
+    feeds: feeds.map((f) => ({
+      feed: f.feed,
+      records: f.records,
+      problems: f.problems,
+      failures: f.failures,
+      ...(f.lastSuccessAt ? { lastSuccessAt: f.lastSuccessAt } : {}),
+      ...(f.lastError ? { lastError: f.lastError } : {}),
+    })),
+  };
+}
+
+/** Ports of the advisory jobs: stores, inventory, SBOMs, and the Slack poster for notifications. */
+export function advisoryPorts(c: Container, client?: WebClient): AdvisoryPorts {
+  const log = c.log.child({ component: 'advisories' });
+  return {
+    config: c.config.advisories,
+    store: c.advisories,
+    inventory: c.inventory,
+    sboms: sbomSource(c),
+    log,
+    ...(client ? { notify: { poster: new SlackAdvisoryPoster(client), notes: c.advisoryNotes, log } } : {}),
+  };
+}
+
+/** Schedules feed polling and re-matching and runs the advisory worker. */
+export async function startAdvisories(
+  c: Container,
+  client: WebClient,
+): Promise<{ stop: () => Promise<void> }> {
+  const ids = await scheduleAdvisoryJobs(c.advisoryQueue, c.config.advisories);
+  const worker = startAdvisoryWorker(c, { matcher: new AdvisoryMatcher(advisoryPorts(c, client)) });
+  c.log.info({ schedulers: ids }, 'advisory feeds scheduled');
+  return { stop: () => worker.close() };
 }
 
 /** Active freezes for `/scope frozen`, from the engine's store. */
@@ -247,6 +323,7 @@ export function startCollectorThread(c: Container): { ready: Promise<void>; stop
 export async function startWorkerProcess(c: Container): Promise<{ stop: () => Promise<void> }> {
   const client = slackClient(c);
   const notifier = slackNotifier(c, client);
+  const advisories = await startAdvisories(c, client);
   const witnessChannel = c.config.audit.witnessChannel;
   if (witnessChannel) c.audit.addWitness(new SlackWitness((a) => client.chat.postMessage(a), witnessChannel));
   const fan = c.provenance ? startVerifyFanOut(c) : undefined;
@@ -262,6 +339,7 @@ export async function startWorkerProcess(c: Container): Promise<{ stop: () => Pr
   return {
     stop: async () => {
       await collector?.stop();
+      await advisories.stop();
       await worker.close();
       await actions.close();
       await fan?.stop();

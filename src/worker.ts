@@ -89,6 +89,8 @@ export function startCommandWorker(
       try {
         const result = await runCommand(data.command, { ...deps.ports, progress: progress.report }, signal, {
           ...(job.id ? { jobId: job.id } : {}),
+          channelId: data.reply.channelId,
+          userId: data.requester.userId,
           progress: async (m) => {
             await deps.notifier.deliver(data.reply, m, `${job.id ?? data.correlationId}-progress`);
           },

@@ -1,4 +1,5 @@
 import { UserFacingError } from '../errors.ts';
+import { type AdvisoryCommand, parseAdvisoryId, parseFeedArg, parseImageArg } from './advisories/commands.ts';
 import { type AuditRequest, describeAuditRequest, parseAuditArgs } from './audit/request.ts';
 import {
   type DigestQuery,
@@ -19,6 +20,7 @@ export type Command =
   | { name: 'digest'; query: DigestQuery }
   | { name: 'image'; query: ImageQuery }
   | { name: 'where'; target: WhereTarget }
+  | AdvisoryCommand
   | { name: 'guardrails'; cluster?: string }
   | { name: 'log'; count: number }
   | { name: 'audit'; request: AuditRequest }
@@ -135,6 +137,62 @@ export const COMMANDS: readonly Spec[] = [
     parse: (args, spec) => {
       expectArgs(spec, args, 1, 1);
       return withUsage(spec, () => ({ name: 'where', target: parseWhereTarget(args[0] as string) }));
+    },
+  },
+  {
+    name: 'advisories',
+    usage: '/scope advisories',
+    example: '/scope advisories',
+    summary: 'Advisories that match what runs or ran, with counts; feed health.',
+    parse: (args, spec) => {
+      expectArgs(spec, args, 0, 0);
+      return { name: 'advisories' };
+    },
+  },
+  {
+    name: 'advisory',
+    usage: '/scope advisory <id>',
+    example: '/scope advisory MAL-2025-1234',
+    summary: 'One advisory: what it says and where it matches (environment → cluster → workload).',
+    parse: (args, spec) => {
+      expectArgs(spec, args, 1, 1);
+      return withUsage(spec, () => ({ name: 'advisory', id: parseAdvisoryId(args[0] as string) }));
+    },
+  },
+  {
+    name: 'diff',
+    usage: '/scope diff <known-good image> <suspicious image>',
+    example: '/scope diff vendor/agent:5.1 vendor/agent:5.2',
+    summary:
+      "Compares two images' SBOMs: added, removed, changed packages; added ones checked against the feeds.",
+    parse: (args, spec) => {
+      expectArgs(spec, args, 2, 2);
+      return withUsage(spec, () => ({
+        name: 'diff',
+        good: parseImageArg(args[0] as string),
+        suspicious: parseImageArg(args[1] as string),
+      }));
+    },
+  },
+  {
+    name: 'watch',
+    usage: '/scope watch [feed|all]',
+    example: '/scope watch all',
+    summary:
+      'Posts a message in this channel for every advisory that matches the fleet (updated as matches change).',
+    parse: (args, spec) => {
+      expectArgs(spec, args, 0, 1);
+      return withUsage(spec, () => ({ name: 'watch', feed: parseFeedArg(args[0]) }));
+    },
+  },
+  {
+    name: 'unwatch',
+    usage: '/scope unwatch [feed|all]',
+    example: '/scope unwatch all',
+    summary: 'Stops advisory notifications in this channel.',
+    parse: (args, spec) => {
+      expectArgs(spec, args, 0, 1);
+      return withUsage(spec, () => ({ name: 'unwatch', feed: parseFeedArg(args[0]) }));
     },
   },
   {
@@ -297,6 +355,15 @@ export function describeCommand(cmd: Command): string {
       return describeAuditRequest(cmd.request);
     case 'where':
       return `where ${[cmd.target.cluster, cmd.target.namespace, cmd.target.kind, cmd.target.workload].filter(Boolean).join('/')}`;
+    case 'advisories':
+      return 'advisories';
+    case 'advisory':
+      return `advisory ${cmd.id}`;
+    case 'diff':
+      return `diff ${cmd.good.label} ${cmd.suspicious.label}`;
+    case 'watch':
+    case 'unwatch':
+      return `${cmd.name} ${cmd.feed}`;
     case 'guardrails':
       return cmd.cluster ? `guardrails ${cmd.cluster}` : 'guardrails';
     case 'log':

@@ -7,6 +7,17 @@ import type { DigestReport, ImageReport, WhereReport } from '../domain/inventory
 import type { GuardrailsReport } from '../domain/provenance/guardrails.ts';
 import { UserFacingError } from '../errors.ts';
 import type { Message } from '../render/message.ts';
+import {
+  type AdvisoriesReport,
+  type AdvisoryCommandPorts,
+  type AdvisoryReport,
+  type DiffReport,
+  diffImages,
+  listAdvisories,
+  showAdvisory,
+  type WatchReport,
+  watch,
+} from './advisories/commands.ts';
 import type { AuditReport } from './audit/audit-job.ts';
 import { digestQuery, type InventoryReader, imageQuery, whereQuery } from './inventory-queries.ts';
 import {
@@ -24,6 +35,10 @@ export type CommandResult =
   | { kind: 'digest'; report: DigestReport }
   | { kind: 'image'; report: ImageReport }
   | { kind: 'where'; report: WhereReport }
+  | { kind: 'advisories'; report: AdvisoriesReport }
+  | { kind: 'advisory'; report: AdvisoryReport }
+  | { kind: 'diff'; report: DiffReport }
+  | { kind: 'watch'; report: WatchReport }
   | { kind: 'guardrails'; report: GuardrailsReport }
   | { kind: 'log'; entries: StoredAuditEntry[]; unreadable: string[] }
   | { kind: 'audit'; report: AuditReport }
@@ -32,7 +47,13 @@ export type CommandResult =
   | { kind: 'verify'; report: VerifyReport };
 
 /** What a running job offers a long command: its id (for a Cancel button) and a way to post progress. */
-export type JobContext = { jobId?: string; progress?: (message: Message) => Promise<void> };
+export type JobContext = {
+  jobId?: string;
+  progress?: (message: Message) => Promise<void>;
+  /** Where and by whom it was asked: commands that act per channel (watch) need it. */
+  channelId?: string;
+  userId?: string;
+};
 
 /** What command jobs need from the outside world; built by the container, replaced by nothing in tests. */
 export type CommandPorts = {
@@ -41,6 +62,8 @@ export type CommandPorts = {
   /** The audit trail, for `log`; absent where there is none (CLI --live). */
   auditLog?: AuditReader;
   now?: () => Date;
+  /** Advisory feeds, matches and subscriptions; absent where they are not wired. */
+  advisories?: AdvisoryCommandPorts;
   /** Live check of admission enforcement; absent where no cluster can be reached (the CLI without config). */
   guardrails?: (cluster: string | undefined, signal: AbortSignal) => Promise<GuardrailsReport>;
   /** Names of the configured clusters, to tell a typo from a cluster with nothing to report. */
@@ -77,6 +100,18 @@ export async function runCommand(
       return { kind: 'image', report: await imageQuery(ports.inventory, cmd.query, now(ports)) };
     case 'where':
       return { kind: 'where', report: await whereQuery(ports.inventory, cmd.target, now(ports)) };
+    case 'advisories':
+      return { kind: 'advisories', report: await listAdvisories(advisoryPorts(ports)) };
+    case 'advisory':
+      return { kind: 'advisory', report: await showAdvisory(advisoryPorts(ports), cmd.id) };
+    case 'diff':
+      return { kind: 'diff', report: await diffImages(advisoryPorts(ports), cmd.good, cmd.suspicious) };
+    case 'watch':
+    case 'unwatch':
+      return {
+        kind: 'watch',
+        report: await watch(advisoryPorts(ports), job.channelId, cmd.feed, cmd.name, job.userId),
+      };
     case 'guardrails':
       return { kind: 'guardrails', report: await guardrails(cmd.cluster, ports, signal) };
     case 'log': {
@@ -131,6 +166,17 @@ export async function runCommand(
 
 function now(ports: CommandPorts): Date {
   return ports.now ? ports.now() : new Date();
+}
+
+function advisoryPorts(ports: CommandPorts): AdvisoryCommandPorts {
+  if (!ports.advisories) {
+    throw new UserFacingError(
+      'BAD_INPUT',
+      'Advisory feeds are not available here.',
+      'Run it through the bot or `scope cli`.',
+    );
+  }
+  return ports.advisories;
 }
 
 async function guardrails(

@@ -25,6 +25,17 @@ export type StatusReport = {
   workers: Array<{ name: string; queue: string; idleSeconds?: number; address?: string }>;
   clusters: ClusterSyncState[];
   generatedAt: string;
+  /** Job schedulers (advisory feed polling and re-matching) with their next run. */
+  schedulers?: Array<{ id: string; everySeconds?: number; next?: string }>;
+  /** Advisory feed health. */
+  feeds?: Array<{
+    feed: string;
+    lastSuccessAt?: string;
+    lastError?: string;
+    records: number;
+    problems: number;
+    failures: number;
+  }>;
 } & Coverage;
 
 /** Status of the clusters alone, with how complete the inventory is (the CLI's `--live` status uses it too). */

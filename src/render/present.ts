@@ -2,6 +2,13 @@ import { COMMANDS, commandSpec } from '../domain/command.ts';
 import type { CommandResult } from '../jobs/run-command.ts';
 import type { StatusReport } from '../jobs/status.ts';
 import { presentFreezePlan, presentFrozen } from './actions/present-frozen.ts';
+import {
+  presentAdvisories,
+  presentAdvisory,
+  presentAdvisoryStatus,
+  presentDiff,
+  presentWatch,
+} from './advisories/present-commands.ts';
 import { presentAudit } from './audit/present-audit.ts';
 import { presentAuditLog } from './audit-log/present-audit-log.ts';
 import { footer, type PresentContext } from './footer.ts';
@@ -27,6 +34,14 @@ export function present(result: CommandResult, ctx: PresentContext): Message {
       return presentImage(result.report, ctx);
     case 'where':
       return presentWhere(result.report, ctx);
+    case 'advisories':
+      return presentAdvisories(result.report, ctx);
+    case 'advisory':
+      return presentAdvisory(result.report, ctx);
+    case 'diff':
+      return presentDiff(result.report, ctx);
+    case 'watch':
+      return presentWatch(result.report, ctx);
     case 'guardrails':
       return presentGuardrails(result.report, ctx);
     case 'log':
@@ -101,6 +116,7 @@ function presentStatus(report: StatusReport, ctx: PresentContext): Message {
       }),
     });
   }
+  blocks.push(...presentAdvisoryStatus(report, now));
   blocks.push({ kind: 'context', text: join([footer(ctx), completenessLabel(report)], ' · ') });
   return {
     summary: `scope status: ${report.workers.length} workers, inventory ${report.completeness} (${report.clustersAnswered} of ${report.clustersTotal} clusters answering)`,

@@ -14,6 +14,7 @@ describe('the demo a newcomer runs first', () => {
       `/scope digest ${AGENT_ODD.slice(7, 19)}`,
       '/scope where dev-1/payments/api',
       '/scope digets oops',
+      '/scope advisories',
       '/scope audit role:ci-deploy',
     ].join(';');
     const { stdout } = await run(
@@ -31,6 +32,9 @@ describe('the demo a newcomer runs first', () => {
     expect(stdout).toContain('first seen 2026-11-24 03:12 UTC');
     expect(stdout).toMatch(/Ran before[\s\S]*payments\/api \(deployment\) in dev-1/);
     expect(stdout).toContain('Did you mean /scope digest?');
+    expect(stdout).toContain(
+      'IOC-2026-0042 (critical) — Compromised payments-api base image · 2 workloads running it, 1 ran it before',
+    );
     expect(stdout).toContain('CLOUDTRAIL AUDIT OF ROLE:CI-DEPLOY');
     expect(stdout).toMatch(/CRITICAL\s+StopLogging/);
     expect(stdout).toContain('Stopping the demo');

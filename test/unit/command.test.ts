@@ -134,7 +134,7 @@ describe('parseCommand: errors', () => {
     expect(err.code).toBe('UNKNOWN_COMMAND');
     expect(err.message).toBe('`dgest` is not a scope command. Did you mean `/scope digest`?');
     expect(err.hint).toBe(
-      'Commands: digest, image, where, guardrails, audit, freeze, frozen, verify, status, log, help. Try `/scope help`.',
+      'Commands: digest, image, where, advisories, advisory, diff, watch, unwatch, guardrails, audit, freeze, frozen, verify, status, log, help. Try `/scope help`.',
     );
   });
 
@@ -303,7 +303,10 @@ describe('describeCommand', () => {
 describe('COMMANDS', () => {
   it('has a spec, usage and example for every command name, each example parsing cleanly', () => {
     expect(COMMANDS.map((c) => c.name).sort()).toEqual([
+      'advisories',
+      'advisory',
       'audit',
+      'diff',
       'digest',
       'freeze',
       'frozen',
@@ -312,7 +315,9 @@ describe('COMMANDS', () => {
       'image',
       'log',
       'status',
+      'unwatch',
       'verify',
+      'watch',
       'where',
     ]);
     for (const c of COMMANDS) {

@@ -1,0 +1,35 @@
+import type { SbomCheckReport } from '../../jobs/advisories/sbom-check.ts';
+import { type Block, bold, code, type Message, md } from '../message.ts';
+
+/** Terminal/Slack rendering of `scope cli sbom-check`: every match with SBOM, purl, version and advisory id. */
+export function presentSbomCheck(r: SbomCheckReport): Message {
+  const blocks: Block[] = [
+    {
+      kind: 'header',
+      text: r.matches.length
+        ? `sbom-check: ${r.matches.length} matches — do not deploy`
+        : 'sbom-check: no matches',
+    },
+    {
+      kind: 'section',
+      text: md`${r.sboms.length} SBOMs (${r.sboms.reduce((n, s) => n + s.components, 0)} components) against ${r.advisories} advisories from ${r.feeds.length} feeds.`,
+    },
+  ];
+  if (r.matches.length) {
+    blocks.push({
+      kind: 'list',
+      items: r.matches.map(
+        (m) =>
+          md`${m.sbom}: ${code(m.purl ?? m.name)} ${m.version ?? '(no version)'} — ${bold(m.advisory)} (${m.severity}) ${m.title}${m.via === 'artifact-hash' ? ' [artifact hash]' : ''}${m.certainty === 'unknown' ? ' [version not comparable: check by hand]' : ''}`,
+      ),
+    });
+  }
+  if (r.problems.length) {
+    blocks.push({ kind: 'context', text: md`${r.problems.length} records or components skipped:` });
+    blocks.push({
+      kind: 'list',
+      items: r.problems.slice(0, 20).map((p) => md`${p.source} ${p.record}: ${p.why}`),
+    });
+  }
+  return { summary: `sbom-check: ${r.matches.length} matches`, blocks };
+}
