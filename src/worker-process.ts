@@ -17,7 +17,7 @@ import { type Notifier, SlackNotifier } from './adapters/slack/notifier.ts';
 import type { Container } from './container.ts';
 import type { SbomSource } from './domain/advisories/ports.ts';
 import { ScopeError } from './errors.ts';
-import { withActionButtons } from './jobs/actions/offers.ts';
+import { advisoryButtons, withActionButtons } from './jobs/actions/offers.ts';
 import { ActionRegistry } from './jobs/actions/registry.ts';
 import { type RunningActionWorker, startActionWorker } from './jobs/actions/worker.ts';
 import { AdvisoryMatcher, type AdvisoryPorts } from './jobs/advisories/matcher.ts';
@@ -113,7 +113,26 @@ export function advisoryPorts(c: Container, client?: WebClient): AdvisoryPorts {
     inventory: c.inventory,
     sboms: sbomSource(c),
     log,
-    ...(client ? { notify: { poster: new SlackAdvisoryPoster(client), notes: c.advisoryNotes, log } } : {}),
+    ...(client
+      ? {
+          notify: {
+            poster: new SlackAdvisoryPoster(client),
+            notes: c.advisoryNotes,
+            log,
+            decorate: async (channel, advisory, findings, message) => {
+              const buttons = await advisoryButtons(advisory.id, findings, {
+                store: c.actions,
+                channelId: channel,
+                userId: 'scope',
+                now: new Date(),
+              });
+              return buttons.length
+                ? { ...message, blocks: [...message.blocks, { kind: 'actions' as const, buttons }] }
+                : message;
+            },
+          },
+        }
+      : {}),
   };
 }
 

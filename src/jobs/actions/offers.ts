@@ -6,6 +6,9 @@ import type { CommandResult } from '../run-command.ts';
 
 const MAX_BUTTONS = 5;
 
+/** Offer labels are shown in the reason modal; the store keeps at most 300 characters. */
+const cap = (s: string): string => (s.length > 300 ? `${s.slice(0, 299)}…` : s);
+
 /**
  * Adds action buttons to a result: **Freeze deploys** per environment on `/scope digest`, **Quarantine** per
  * failing digest on `/scope verify`, **Rotate** on a finished `/scope audit`. The
@@ -47,14 +50,16 @@ async function quarantineButtons(
     const offer = await ctx.store.saveOffer({
       kind: 'quarantine',
       input: { digest: r.digest, references: [] },
-      label: `Quarantine ${r.digest.slice(0, 19)}… (${r.outcome.status}, ${r.repository}): every cluster rejects new pods that use it or a tag that resolves to it. A second person must approve before anything changes.`,
+      label: cap(
+        `Quarantine ${r.digest.slice(0, 19)}… (${r.outcome.status}, ${r.repository}): every cluster rejects new pods that use it or a tag that resolves to it. A second person must approve before anything changes.`,
+      ),
       channelId: ctx.channelId,
       createdBy: ctx.userId,
       createdAt: ctx.now.toISOString(),
     });
     buttons.push({
       action: ACTION_IDS.offer,
-      label: `Quarantine ${r.digest.slice(7, 19)} (${r.outcome.status})`,
+      label: cap(`Quarantine ${r.digest.slice(7, 19)} (${r.outcome.status})`),
       value: offer.id,
       style: 'danger',
     });
@@ -76,7 +81,9 @@ async function rotateButtons(
   const offer = await ctx.store.saveOffer({
     kind: 'rotate',
     input,
-    label: `Rotate the credentials of ${report.principal}${extra}. The plan lists every step; a second person must approve before anything changes.`,
+    label: cap(
+      `Rotate the credentials of ${report.principal}${extra}. The plan lists every step; a second person must approve before anything changes.`,
+    ),
     channelId: ctx.channelId,
     createdBy: ctx.userId,
     createdAt: ctx.now.toISOString(),
@@ -105,16 +112,99 @@ async function freezeButtons(
     const offer = await ctx.store.saveOffer({
       kind: 'freeze',
       input: { selectors },
-      label: `Freeze deploys of the ${selectors.length} workload(s) running ${result.report.digest.slice(0, 19)}… in ${env.environment}. A second person must approve before anything changes.`,
+      label: cap(
+        `Freeze deploys of the ${selectors.length} workload(s) running ${result.report.digest.slice(0, 19)}… in ${env.environment}. A second person must approve before anything changes.`,
+      ),
       channelId: ctx.channelId,
       createdBy: ctx.userId,
       createdAt: ctx.now.toISOString(),
     });
     buttons.push({
       action: ACTION_IDS.offer,
-      label: `Freeze deploys in ${env.environment} (${selectors.length})`,
+      label: cap(`Freeze deploys in ${env.environment} (${selectors.length})`),
       value: offer.id,
       style: 'danger' as const,
+    });
+  }
+  return buttons;
+}
+
+/**
+ * Buttons under an advisory alert: **Freeze deploys** per environment for the workloads that run a match now,
+ * and **Quarantine** for each matched digest that runs now. Offers are stored server-side; buttons carry ids.
+ */
+export async function advisoryButtons(
+  advisoryId: string,
+  findings: readonly {
+    environment: string;
+    cluster: string;
+    namespace: string;
+    workload: string;
+    digest?: string;
+    state: 'current' | 'past';
+  }[],
+  ctx: OfferContext,
+): Promise<OfferButton[]> {
+  const current = findings.filter((f) => f.state === 'current');
+  const buttons: OfferButton[] = [];
+  const byEnv = new Map<
+    string,
+    Map<string, { cluster: string; namespace: string; name: string; kind?: string }>
+  >();
+  for (const f of current) {
+    const env = byEnv.get(f.environment) ?? new Map();
+    // Advisory exposures name the workload as `Kind/name`.
+    const slash = f.workload.indexOf('/');
+    const kind = slash > 0 ? f.workload.slice(0, slash) : undefined;
+    const name = slash > 0 ? f.workload.slice(slash + 1) : f.workload;
+    env.set(`${f.cluster}/${f.namespace}/${f.workload}`, {
+      cluster: f.cluster,
+      namespace: f.namespace,
+      name,
+      ...(kind ? { kind } : {}),
+    });
+    byEnv.set(f.environment, env);
+  }
+  for (const [environment, workloads] of [...byEnv.entries()].slice(0, 3)) {
+    const selectors = [...workloads.values()];
+    const offer = await ctx.store.saveOffer({
+      kind: 'freeze',
+      input: { selectors },
+      label: cap(
+        `Freeze deploys of the ${selectors.length} workload(s) in ${environment} that ${advisoryId} matches. A second person must approve before anything changes.`,
+      ),
+      channelId: ctx.channelId,
+      createdBy: ctx.userId,
+      createdAt: ctx.now.toISOString(),
+    });
+    buttons.push({
+      action: ACTION_IDS.offer,
+      label: cap(`Freeze deploys in ${environment} (${selectors.length})`),
+      value: offer.id,
+      style: 'danger',
+    });
+  }
+  const digests = [
+    ...new Set(
+      current.flatMap((f) => (f.digest && /^sha256:[0-9a-f]{64}$/.test(f.digest) ? [f.digest] : [])),
+    ),
+  ];
+  for (const digest of digests.slice(0, MAX_BUTTONS - buttons.length)) {
+    const offer = await ctx.store.saveOffer({
+      kind: 'quarantine',
+      input: { digest, references: [] },
+      label: cap(
+        `Quarantine ${digest.slice(0, 19)}… (matched by ${advisoryId}): every cluster rejects new pods that use it or a tag that resolves to it. A second person must approve before anything changes.`,
+      ),
+      channelId: ctx.channelId,
+      createdBy: ctx.userId,
+      createdAt: ctx.now.toISOString(),
+    });
+    buttons.push({
+      action: ACTION_IDS.offer,
+      label: cap(`Quarantine ${digest.slice(7, 19)}`),
+      value: offer.id,
+      style: 'danger',
     });
   }
   return buttons;

@@ -4,12 +4,25 @@ import type { Advisory } from '../../domain/advisories/model.ts';
 import type { AdvisoryPoster } from '../../domain/advisories/ports.ts';
 import type { Logger } from '../../log.ts';
 import { presentAdvisoryAlert, presentChangeNote } from '../../render/advisories/present-alert.ts';
+import type { Message } from '../../render/message.ts';
 import type { Subscription } from '../../store/advisories/advisory-store.ts';
 import type { NotificationStore } from '../../store/advisories/notification-store.ts';
 
 const CLAIM_MS = 60_000;
 
-export type NotifyPorts = { poster: AdvisoryPoster; notes: NotificationStore; log: Logger; now?: () => Date };
+export type NotifyPorts = {
+  poster: AdvisoryPoster;
+  notes: NotificationStore;
+  log: Logger;
+  now?: () => Date;
+  /** Adds the action buttons (offers stored server-side) to an alert before it is posted or updated. */
+  decorate?: (
+    channel: string,
+    advisory: Advisory,
+    findings: readonly Finding[],
+    message: Message,
+  ) => Promise<Message>;
+};
 export type NotifyOutcome = {
   posted: number;
   updated: number;
@@ -82,7 +95,8 @@ async function reconcileOne(
     const rec = await notes.get(channel, advisory.id);
     if (rec?.state === 'posted' && rec.fingerprint === fingerprint) return 'unchanged';
     const keys = findings.map(findingKey);
-    const message = presentAdvisoryAlert(advisory, findings, now);
+    const plain = presentAdvisoryAlert(advisory, findings, now);
+    const message = ports.decorate ? await ports.decorate(channel, advisory, findings, plain) : plain;
     const key = `${channel}:${advisory.id}`;
     let ts = rec?.ts;
     if (!ts && rec?.state === 'posting') {

@@ -2,7 +2,7 @@ import { exposureCounts, type MatchChange } from '../../domain/advisories/change
 import type { Finding } from '../../domain/advisories/match.ts';
 import type { Advisory } from '../../domain/advisories/model.ts';
 import { environmentRank } from '../../domain/inventory/inventory.ts';
-import { type Block, type Button, bold, code, join, lit, type Message, md, type Text } from '../message.ts';
+import { type Block, bold, code, join, lit, type Message, md, type Text } from '../message.ts';
 import { utc, when } from '../time.ts';
 
 /** Workload lines shown in a notification before "and N more". */
@@ -15,16 +15,6 @@ const SEVERITY_ICON: Record<string, string> = {
   low: ':white_circle:',
   unknown: ':grey_question:',
 };
-
-/**
- * Buttons under an advisory notification. Verify / Freeze deploys / Quarantine come from their own
- * capabilities (approval engine on the freeze branch); they register here and are rendered on the next update.
- */
-export type AdvisoryButtons = (advisory: Advisory, findings: readonly Finding[]) => Button[];
-const buttonProviders: AdvisoryButtons[] = [];
-export function registerAdvisoryButtons(provider: AdvisoryButtons): void {
-  buttonProviders.push(provider);
-}
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -110,8 +100,7 @@ export function presentAdvisoryAlert(a: Advisory, findings: readonly Finding[], 
       text: md`:information_source: This advisory was withdrawn on ${when(a.withdrawn, now)}.`,
     });
   blocks.push(...groupedFindings(findings, now));
-  const buttons = findings.length ? buttonProviders.flatMap((p) => p(a, findings)) : [];
-  if (buttons.length) blocks.push({ kind: 'actions', buttons });
+  // Freeze deploys / Quarantine buttons are added by the worker (offers stored server-side): jobs/actions/offers.ts.
   blocks.push({
     kind: 'context',
     text: md`Matched ${utc(now.toISOString())} · past exposure = ran within the inventory look-back window · updated in place when matches change`,

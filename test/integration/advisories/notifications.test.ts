@@ -178,6 +178,12 @@ describe('advisory notifications end to end', { timeout: 90_000 }, () => {
     expect(blocks).toContain('prod-eu');
     expect(blocks).toContain('running now');
     expect(msg.text).toContain('1 workloads running it');
+    // The alert carries the actions, as offers stored server-side (the buttons hold ids only).
+    const labels = (msg.blocks as Array<{ elements?: Array<{ action_id: string; text: { text: string } }> }>)
+      .flatMap((b) => b.elements ?? [])
+      .filter((e) => e.action_id === 'scope_action_offer')
+      .map((e) => e.text.text);
+    expect(labels).toEqual(['Freeze deploys in prod (1)', `Quarantine ${BAD.slice(7, 19)}`]);
   });
 
   it('re-polls (304, ETag sent) and a restarted worker post nothing new', async () => {
