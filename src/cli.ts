@@ -135,10 +135,10 @@ function parseCliArgs(argv: string[]): Parsed {
 
 export async function runCli(argv: string[]): Promise<number> {
   if (argv[0] === 'audit-log') return (await import('./cli/audit-log.ts')).runAuditLogCli(argv.slice(1));
-  if (argv[0] === 'audit') return (await import('./cli-audit.ts')).runAuditCli(argv.slice(1));
+  if (argv[0] === 'audit') return (await import('./cli/audit.ts')).runAuditCli(argv.slice(1));
   if (argv[0] === 'sbom-check') return (await import('./cli/sbom-check.ts')).runSbomCheckCli(argv.slice(1));
   if (argv[0] === 'verify-bundle')
-    return (await import('./cli-verify-bundle.ts')).runVerifyBundle(argv.slice(1));
+    return (await import('./cli/verify-bundle.ts')).runVerifyBundle(argv.slice(1));
   const wantsJson = argv.includes('--json');
   const print = (out: CliJson) => console.log(JSON.stringify(out, null, 2));
   const fail = (code: string, message: string, hint?: string) => {

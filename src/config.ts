@@ -7,8 +7,8 @@ import { actionsConfigSchema } from './domain/actions/approval-config.ts';
 import { provenanceSchema } from './domain/provenance/policy-config.ts';
 import { apiUrlProblem, DEFAULT_RESPONSE_URL_HOSTS } from './domain/slack/urls.ts';
 import { ScopeError } from './errors.ts';
-import { redisSentinelSchema, redisTlsSchema } from './redis-connection.ts';
 import { auditConfigSchema } from './store/audit/audit-config.ts';
+import { redisSentinelSchema, redisTlsSchema } from './store/redis-settings.ts';
 
 /** Old-generation heap limit of the collector's thread (MB); see docs/PERFORMANCE.md, collector memory. */
 const COLLECTOR_HEAP_MB = 192;

@@ -1,7 +1,7 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Config } from '../config.ts';
 import { ScopeError } from '../errors.ts';
-import { redisConnectionOptions } from '../redis-connection.ts';
+import { redisConnectionOptions } from './redis-settings.ts';
 
 /** Connection settings from the configuration: a URL, or Sentinel; BullMQ's required options included. */
 export function redisOptions(config: Config): { url?: string; options: RedisOptions } {

@@ -8,7 +8,7 @@ import { parseConfig } from '../../src/config.ts';
 import { buildContainer } from '../../src/container.ts';
 import { buildStatus } from '../../src/jobs/status.ts';
 import { createLogger } from '../../src/log.ts';
-import { redisConnectionOptions } from '../../src/redis-connection.ts';
+import { redisConnectionOptions } from '../../src/store/redis-settings.ts';
 import { freePort, type RedisServer, startRedisServer } from '../../src/testing/redis-server.ts';
 
 const PASSWORD = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';

@@ -8,7 +8,7 @@ import { bundleFromJSON, type SerializedBundle } from '@sigstore/bundle';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
-import { runVerifyBundle } from '../../../src/cli-verify-bundle.ts';
+import { runVerifyBundle } from '../../../src/cli/verify-bundle.ts';
 import { tamperBundle } from '../../../src/testing/provenance-fixtures.ts';
 import {
   generateCosignKeyPair,

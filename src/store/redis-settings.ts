@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { RedisOptions } from 'ioredis';
 import { z } from 'zod';
-import { ScopeError } from './errors.ts';
+import { ScopeError } from '../errors.ts';
 
 /** TLS to Redis or its Sentinels with a private CA (and optionally a client certificate for mutual TLS). */
 export const redisTlsSchema = z

@@ -1,15 +1,15 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { AwsClients } from './adapters/aws/clients.ts';
-import { CloudTrailAuditSource } from './adapters/aws/cloudtrail.ts';
-import type { AwsConfig } from './adapters/aws/config.ts';
-import { loadConfig } from './config.ts';
-import { parseAuditArgs } from './domain/audit/request.ts';
-import { isUserFacing, UserFacingError } from './errors.ts';
-import { type AuditReport, runAudit } from './jobs/audit/audit-job.ts';
-import { eventsCsv, eventsJsonl } from './render/audit/event-files.ts';
-import { present } from './render/present.ts';
-import { toTerminal } from './render/terminal.ts';
+import { AwsClients } from '../adapters/aws/clients.ts';
+import { CloudTrailAuditSource } from '../adapters/aws/cloudtrail.ts';
+import type { AwsConfig } from '../adapters/aws/config.ts';
+import { loadConfig } from '../config.ts';
+import { parseAuditArgs } from '../domain/audit/request.ts';
+import { isUserFacing, UserFacingError } from '../errors.ts';
+import { type AuditReport, runAudit } from '../jobs/audit/audit-job.ts';
+import { eventsCsv, eventsJsonl } from '../render/audit/event-files.ts';
+import { present } from '../render/present.ts';
+import { toTerminal } from '../render/terminal.ts';
 
 const HELP = `usage: scope cli audit <user:NAME|role:NAME|AKIA…|resource:NAME> [--since 24h|ISO] [--until …] [--regions a,b] [--json] [--out PREFIX]
 Reads the principal's CloudTrail history straight from AWS (no Redis needed) and prints findings.

@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import { shippedPublicGoodRoot, trustedRootFromFile } from './adapters/sigstore/trust.ts';
-import { SigstoreVerifier } from './adapters/sigstore/verifier.ts';
-import { describeSigner } from './domain/provenance/outcome.ts';
-import type { Rule, Subject } from './domain/provenance/ports.ts';
+import { shippedPublicGoodRoot, trustedRootFromFile } from '../adapters/sigstore/trust.ts';
+import { SigstoreVerifier } from '../adapters/sigstore/verifier.ts';
+import { describeSigner } from '../domain/provenance/outcome.ts';
+import type { Rule, Subject } from '../domain/provenance/ports.ts';
 
 const USAGE = `usage: scope cli verify-bundle --bundle FILE
          (--certificate-identity ID | --certificate-identity-regexp RE) --certificate-oidc-issuer URL
