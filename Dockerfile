@@ -5,7 +5,7 @@
 #
 # Base image pinned by digest, so a re-pushed tag cannot change what is built. The tag stays for readers; the
 # digest decides. Re-pin (and review the diff) with scripts/pin-images.sh — see deploy/images.md.
-ARG NODE_IMAGE=node:24-bookworm-slim@sha256:0000000000000000000000000000000000000000000000000000000000000000
+ARG NODE_IMAGE=node:24-bookworm-slim@sha256:6f7b03f7c2c8e2e784dcf9295400527b9b1270fd37b7e9a7285cf83b6951452d
 
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
