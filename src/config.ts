@@ -125,7 +125,7 @@ const schema = z
         collect: z.boolean().default(true),
         historyDays: z.number().int().min(1).max(3650).default(90),
         resyncMinutes: z.number().int().min(1).default(30),
-        pageSize: z.number().int().min(10).max(5000).default(250),
+        pageSize: z.number().int().min(10).max(5000).default(500),
         clusterParallelism: z.number().int().min(1).max(64).default(2),
         collectorHeapMb: z.number().int().min(64).max(65_536).default(COLLECTOR_HEAP_MB),
       })
@@ -134,7 +134,7 @@ const schema = z
         collect: true,
         historyDays: 90,
         resyncMinutes: 30,
-        pageSize: 250,
+        pageSize: 500,
         clusterParallelism: 2,
         collectorHeapMb: COLLECTOR_HEAP_MB,
       }),

@@ -51,7 +51,7 @@ describe('parseConfig defaults', () => {
       expect(c.inventory).toMatchObject({
         historyDays: 90,
         resyncMinutes: 30,
-        pageSize: 250,
+        pageSize: 500,
         clusterParallelism: 2,
         collectorHeapMb: 192,
       });
