@@ -394,6 +394,7 @@ export function guardrailsReport(
 ): GuardrailsReport {
   const unknown = failed.length + clusters.filter((c) => c.status === 'unknown').length;
   const total = clusters.length + failed.length;
-  const completeness = unknown === 0 ? 'complete' : unknown === total ? 'unknown' : 'partial';
+  // Nothing asked is nothing known: never an all-clear for an empty fleet.
+  const completeness = total === 0 || unknown === total ? 'unknown' : unknown === 0 ? 'complete' : 'partial';
   return { clusters, failed, completeness };
 }

@@ -116,11 +116,13 @@ export function presentGuardrails(report: GuardrailsReport, ctx: PresentContext)
   const enforced = clusters.filter((c) => c.status === 'enforced').length;
   const asked = clusters.length + report.failed.length;
   const headline =
-    report.completeness === 'unknown'
-      ? md`:grey_question: *Unknown:* no cluster answered, so scope cannot say whether signatures are enforced.`
-      : enforced === clusters.length && report.completeness === 'complete'
-        ? md`:large_green_circle: Signature enforcement blocks in every namespace of all ${asked} cluster(s).`
-        : md`:warning: Signature enforcement is missing or incomplete: ${enforced} of ${asked} cluster(s) enforce everywhere.`;
+    asked === 0
+      ? md`:grey_question: *Unknown:* no clusters are configured (or none by that name), so there is nothing to judge.`
+      : report.completeness === 'unknown'
+        ? md`:grey_question: *Unknown:* no cluster answered, so scope cannot say whether signatures are enforced.`
+        : enforced === clusters.length && report.completeness === 'complete'
+          ? md`:large_green_circle: Signature enforcement blocks in every namespace of all ${asked} cluster(s).`
+          : md`:warning: Signature enforcement is missing or incomplete: ${enforced} of ${asked} cluster(s) enforce everywhere.`;
   const blocks: Block[] = [
     { kind: 'header', text: 'Admission guardrails' },
     { kind: 'section', text: headline },
