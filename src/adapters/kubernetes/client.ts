@@ -10,6 +10,7 @@ import type { ClusterConfig } from '../../config.ts';
 import { addOwners, type OwnerLink } from '../../domain/inventory/pod-record.ts';
 import { ScopeError } from '../../errors.ts';
 import { scrubSecrets } from '../../log.ts';
+import { DispatcherPool } from './dispatcher-pool.ts';
 
 /** One page of a cluster-wide pod LIST: raw v1 Pod JSON plus the snapshot resourceVersion of the whole list. */
 export type PodPage = { items: unknown[]; resourceVersion: string };
@@ -30,12 +31,9 @@ export class ResourceExpiredError extends ScopeError {
 
 type RawList = { items: unknown[]; resourceVersion: string; continue?: string };
 
-type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
-
 const PERMISSION_HINT = 'grant list and watch on pods, replicasets.apps and jobs.batch in all namespaces';
 const METADATA_LIST_ACCEPT =
   'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
-const DISPATCHER_MAX_AGE_MS = 5 * 60_000;
 const WATCH_SERVER_TIMEOUT_SECONDS = 300;
 const MAX_SERVER_MESSAGE = 300;
 
@@ -52,7 +50,7 @@ export class KubeCluster {
   #config: ClusterConfig;
   #kc: KubeConfig | undefined;
   #http = new IsomorphicFetchHttpLibrary();
-  #dispatcher: { value: Dispatcher; at: number } | undefined;
+  readonly #pool = new DispatcherPool();
 
   constructor(config: ClusterConfig, options: { kubeConfig?: KubeConfig } = {}) {
     this.name = config.name;
@@ -215,9 +213,7 @@ export class KubeCluster {
 
   /** Releases pooled connections; the cluster can still be used afterwards. */
   async close(): Promise<void> {
-    const d = this.#dispatcher;
-    this.#dispatcher = undefined;
-    await d?.value.close().catch(() => undefined);
+    await this.#pool.drop();
   }
 
   async #list(
@@ -266,9 +262,7 @@ export class KubeCluster {
       return await this.#getOnce(path, query, signal, opts);
     } catch (err) {
       if (!(err instanceof ScopeError) || !isConnectionReset(err.cause) || signal.aborted) throw err;
-      const stale = this.#dispatcher;
-      this.#dispatcher = undefined;
-      void stale?.value.close().catch(() => undefined);
+      void this.#pool.drop();
       return this.#getOnce(path, query, signal, opts);
     }
   }
@@ -297,7 +291,7 @@ export class KubeCluster {
         `cannot get credentials for cluster ${this.name}: ${this.#scrub(messageOf(err))}`,
       );
     }
-    this.#reuseDispatcher(ctx);
+    this.#pool.reuse(ctx);
     try {
       const res = await this.#http.send(ctx).toPromise();
       const text = await res.body.text();
@@ -317,21 +311,6 @@ export class KubeCluster {
       }
       throw this.#transportError(err, opts.action);
     }
-  }
-
-  // client-node builds a fresh connection pool per request; keeping one per cluster lets pages share sockets.
-  #reuseDispatcher(ctx: RequestContext): void {
-    const fresh = ctx.getDispatcher();
-    if (fresh === undefined) return;
-    const now = Date.now();
-    const cached = this.#dispatcher;
-    if (cached === undefined || now - cached.at > DISPATCHER_MAX_AGE_MS) {
-      this.#dispatcher = { value: fresh, at: now };
-      void cached?.value.close().catch(() => undefined);
-      return;
-    }
-    ctx.setDispatcher(cached.value);
-    void fresh.close().catch(() => undefined);
   }
 
   #statusError(code: number, body: string, action: string, hint = PERMISSION_HINT): ScopeError {

@@ -8,6 +8,7 @@ import type { ClusterConfig } from '../../config.ts';
 import { ScopeError } from '../../errors.ts';
 import { scrubSecrets } from '../../log.ts';
 import { loadKubeConfig } from './client.ts';
+import { DispatcherPool } from './dispatcher-pool.ts';
 
 /** A failed API call with its HTTP status (0 when the cluster did not answer), for per-object outcomes. */
 export class KubeRequestError extends ScopeError {
@@ -30,7 +31,7 @@ export class KubeObjects {
   readonly #timeoutMs: number;
   #kc: KubeConfig | undefined;
   readonly #http = new IsomorphicFetchHttpLibrary();
-  #dispatcher: { value: Dispatcher; at: number } | undefined;
+  readonly #pool = new DispatcherPool();
 
   constructor(config: ClusterConfig, kubeConfig?: KubeConfig) {
     this.cluster = config.name;
@@ -74,21 +75,6 @@ export class KubeObjects {
     );
   }
 
-  // client-node builds a connection pool per request; one per cluster lets the steps of a plan share sockets.
-  #reuseDispatcher(ctx: RequestContext): void {
-    const fresh = ctx.getDispatcher();
-    if (fresh === undefined) return;
-    const now = Date.now();
-    const cached = this.#dispatcher;
-    if (cached === undefined || now - cached.at > DISPATCHER_MAX_AGE_MS) {
-      this.#dispatcher = { value: fresh, at: now };
-      void cached?.value.close().catch(() => undefined);
-      return;
-    }
-    ctx.setDispatcher(cached.value);
-    void fresh.close().catch(() => undefined);
-  }
-
   async #request(
     method: HttpMethod,
     path: string,
@@ -119,7 +105,7 @@ export class KubeObjects {
     } catch (err) {
       throw new KubeRequestError(0, `cannot get credentials for cluster ${this.cluster}: ${scrub(err)}`);
     }
-    this.#reuseDispatcher(ctx);
+    this.#pool.reuse(ctx);
     let status: number;
     let text: string;
     try {
@@ -154,9 +140,6 @@ export class KubeObjects {
     }
   }
 }
-
-type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
-const DISPATCHER_MAX_AGE_MS = 5 * 60_000;
 
 function scrub(err: unknown): string {
   return scrubSecrets(err instanceof Error ? err.message : String(err)).slice(0, 300);
