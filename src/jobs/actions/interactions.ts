@@ -79,17 +79,17 @@ export class ActionInteractions {
     await this.#d.slack.openModal(input.triggerId, reasonModal(offer.id, label));
   }
 
+  /** A payload that failed validation: refused and audited under whoever it claims to come from. */
+  async #refuseMalformed(body: unknown, why: string): Promise<void> {
+    const actor = (body as { user?: { id?: unknown } } | null)?.user?.id;
+    await this.#refuse(typeof actor === 'string' ? actor : 'unknown', undefined, 'malformed', why);
+  }
+
   /** Any click on a scope_action_* button. Called after the ack; never throws. */
   async onBlockAction(body: unknown): Promise<void> {
     const parsed = blockActionSchema.safeParse(body);
     if (!parsed.success) {
-      const actor = (body as { user?: { id?: unknown } } | null)?.user?.id;
-      await this.#refuse(
-        typeof actor === 'string' ? actor : 'unknown',
-        undefined,
-        'malformed',
-        'payload failed validation',
-      );
+      await this.#refuseMalformed(body, 'payload failed validation');
       return;
     }
     const p = parsed.data;
@@ -247,13 +247,7 @@ export class ActionInteractions {
   async onViewSubmission(body: unknown): Promise<void> {
     const parsed = viewSubmissionSchema.safeParse(body);
     if (!parsed.success) {
-      const actor = (body as { user?: { id?: unknown } } | null)?.user?.id;
-      await this.#refuse(
-        typeof actor === 'string' ? actor : 'unknown',
-        undefined,
-        'malformed',
-        'view submission failed validation',
-      );
+      await this.#refuseMalformed(body, 'view submission failed validation');
       return;
     }
     const p = parsed.data;
