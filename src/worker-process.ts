@@ -24,7 +24,7 @@ import { AdvisoryMatcher, type AdvisoryPorts } from './jobs/advisories/matcher.t
 import { scheduleAdvisoryJobs } from './jobs/advisories/queue.ts';
 import { startAdvisoryWorker } from './jobs/advisories/worker.ts';
 import { auditPortFromConfig } from './jobs/audit/audit-port.ts';
-import { startVerifyFanOut } from './jobs/provenance/verify-workers.ts';
+import { signerRecords, startVerifyFanOut } from './jobs/provenance/verify-workers.ts';
 import type { CommandPorts } from './jobs/run-command.ts';
 import { buildStatus } from './jobs/status.ts';
 import { Lease } from './store/lease.ts';
@@ -57,6 +57,7 @@ export function commandPorts(c: Container): CommandPorts {
             ports: c.provenance.ports,
             trust: c.provenance.trust,
             cache: new VerificationCache(c.redis, c.config.redis.prefix, c.config.provenance.cacheTtlSeconds),
+            signers: signerRecords(c),
           },
         }
       : {}),
@@ -112,6 +113,7 @@ export function advisoryPorts(c: Container, client?: WebClient): AdvisoryPorts {
     store: c.advisories,
     inventory: c.inventory,
     sboms: sbomSource(c),
+    signers: signerRecords(c),
     log,
     ...(client
       ? {

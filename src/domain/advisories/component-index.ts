@@ -1,6 +1,7 @@
 import type { Advisory, AffectedPackage } from './model.ts';
 import { identityKey } from './purl.ts';
 import { isAffected, type Verdict } from './ranges.ts';
+import { checkRelease } from './release.ts';
 import type { Component, Sbom } from './sbom.ts';
 
 /** A component of one SBOM that an advisory names, with how sure scope is. */
@@ -11,6 +12,15 @@ export type ComponentMatch = {
   via: 'package' | 'artifact-hash';
   /** `unknown`: the package matches but its version could not be ordered in its ecosystem. */
   certainty: 'affected' | 'unknown';
+  /** Set when the advisory names a distribution release (`Debian:12`) the SBOM does not let scope check. */
+  releaseUnchecked?: ReleaseUnchecked;
+};
+
+/** Why the release of an OS package could not be compared with the advisory's (`no-distro`: no qualifier). */
+export type ReleaseUnchecked = {
+  ecosystem: string;
+  why: 'no-distro' | 'unreadable-distro' | 'unreadable-advisory';
+  distro?: string;
 };
 
 type Entry = { sbom: string; component: Component };
@@ -115,8 +125,21 @@ export class ComponentIndex {
       for (const e of entries) {
         // A component reachable under its own name and its source name counts once.
         if (seen.has(e)) continue;
+        // `Debian:11` says nothing about a Debian 12 package of the same name and version.
+        const release = checkRelease(pkg.ecosystemName, e.component.distro);
+        if (release.result === 'different') continue;
         seen.add(e);
-        out.push({ ...e, via: 'package', certainty: verdict === 'affected' ? 'affected' : 'unknown' });
+        const certainty = verdict === 'affected' ? 'affected' : 'unknown';
+        if (release.result !== 'unchecked') {
+          out.push({ ...e, via: 'package', certainty });
+          continue;
+        }
+        const releaseUnchecked: ReleaseUnchecked = {
+          ecosystem: pkg.ecosystemName,
+          why: release.why,
+          ...(release.distro ? { distro: release.distro } : {}),
+        };
+        out.push({ ...e, via: 'package', certainty, releaseUnchecked });
       }
     }
   }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { ComponentIndex } from './component-index.ts';
+import type { ComponentIndex, ReleaseUnchecked } from './component-index.ts';
 import type { Advisory } from './model.ts';
+import type { SignerIndex, SignerObservation } from './signers.ts';
 
 export { ComponentIndex, type ComponentMatch } from './component-index.ts';
 
@@ -21,12 +22,29 @@ export type Exposure = {
 
 /** One place an advisory applies: a workload, how it matched, and what matched. */
 export type Finding = Exposure & {
-  via: 'image-digest' | 'image-repository' | 'image-tag' | 'package' | 'artifact-hash';
+  via: 'image-digest' | 'image-repository' | 'image-tag' | 'package' | 'artifact-hash' | 'signer-identity';
   component?: { name: string; purl?: string; version?: string };
+  /** `signer-identity`: the signature of the digest made by the identity the advisory names. */
+  signature?: SignerObservation;
+  /** A package advisory for a distribution release (`Debian:12`) the SBOM does not let scope check. */
+  releaseUnchecked?: ReleaseUnchecked;
   certainty: 'affected' | 'unknown';
 };
 
 type FindingComponent = NonNullable<Finding['component']>;
+
+/**
+ * For an advisory naming signer identities: the fleet's digests for which that cannot be decided. Who signed
+ * a digest is known only from its verification (`/scope verify`), so a digest never verified is unknown —
+ * never "not signed by it".
+ */
+export type SignerCoverage = {
+  identities: string[];
+  /** Digests with no signer record, running now / only in the look-back window. */
+  unverified: { current: number; past: number };
+  /** Digests whose verification did not read every signature place and found no matching signature. */
+  partial: { current: number; past: number };
+};
 
 /** One image an advisory reaches (by digest indicator or an SBOM component), before expansion to workloads. */
 type ImageHit = {
@@ -35,6 +53,8 @@ type ImageHit = {
   via: Finding['via'];
   certainty: Finding['certainty'];
   component?: FindingComponent;
+  signature?: SignerObservation;
+  releaseUnchecked?: ReleaseUnchecked;
 };
 
 /** What the index keeps per digest: its exposures, their keys, and a signature of the set. */
@@ -54,15 +74,25 @@ export class FleetMatch {
   readonly #hits: readonly ImageHit[];
   readonly #direct: ReadonlyArray<{ key: string; finding: Finding }>;
   readonly #digests: ReadonlyMap<string, DigestEntry>;
+  /** Set when the advisory names signer identities. */
+  readonly signers: SignerCoverage | undefined;
 
   constructor(
     hits: ImageHit[],
     direct: Array<{ key: string; finding: Finding }>,
     digests: ReadonlyMap<string, DigestEntry>,
+    signers?: SignerCoverage,
   ) {
     this.#hits = hits;
     this.#direct = direct;
     this.#digests = digests;
+    this.signers = signers;
+  }
+
+  /** Digests for which the advisory's signer identities cannot be ruled in or out. */
+  get undecided(): number {
+    const s = this.signers;
+    return s ? s.unverified.current + s.unverified.past + s.partial.current + s.partial.past : 0;
   }
 
   get empty(): boolean {
@@ -85,6 +115,12 @@ export class FleetMatch {
         .update('#')
         .update(this.#digests.get(x.digest)?.signature ?? '');
     for (const d of this.#direct) h.update('\n').update(d.key);
+    const s = this.signers;
+    // What the notification says about undecided digests is part of what it shows.
+    if (s && this.undecided > 0)
+      h.update(
+        `\nsigners ${s.unverified.current} ${s.unverified.past} ${s.partial.current} ${s.partial.past}`,
+      );
     return h.digest('hex').slice(0, 32);
   }
 
@@ -120,21 +156,37 @@ export class FleetMatch {
     for (const h of this.#hits) {
       const e = this.#digests.get(h.digest);
       if (!e) continue;
-      const suffix = `|${h.via}|${h.component?.purl ?? h.component?.name ?? ''}`;
+      const suffix = `|${h.via}|${hitDetail(h)}`;
       for (let i = 0; i < e.exposures.length; i++) {
         if (partial && all.length >= limit) break;
         const x = e.exposures[i] as Exposure;
         all.push({
           key: `${e.keys[i]}${suffix}`,
-          finding: h.component
-            ? { ...x, via: h.via, component: h.component, certainty: h.certainty }
-            : { ...x, via: h.via, certainty: h.certainty },
+          finding: {
+            ...x,
+            via: h.via,
+            ...(h.component ? { component: h.component } : {}),
+            ...(h.signature ? { signature: h.signature } : {}),
+            ...(h.releaseUnchecked ? { releaseUnchecked: h.releaseUnchecked } : {}),
+            certainty: h.certainty,
+          },
         });
       }
     }
     if (!partial) all.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
     return { findings: all.map((x) => x.finding), keys: all.map((x) => x.key) };
   }
+}
+
+/** What tells two hits on one image apart: the component, or the signature (identity, place). */
+function hitDetail(h: { component?: FindingComponent; signature?: SignerObservation }): string {
+  if (h.component) return h.component.purl ?? h.component.name;
+  return h.signature ? signatureDetail(h.signature) : '';
+}
+
+function signatureDetail(o: SignerObservation): string {
+  const who = o.signer.kind === 'keyless' ? o.signer.identity : o.signer.key;
+  return `${who}@${o.path}:${o.reference}`;
 }
 
 function workloadId(e: Exposure): string {
@@ -147,10 +199,14 @@ export class FleetIndex {
   readonly #byRepo = new Map<string, Exposure[]>();
   readonly components: ComponentIndex;
   readonly exposures: readonly Exposure[];
+  /** Who signed the fleet's digests, as verification recorded it; absent: never known (every digest unknown). */
+  readonly #signers: SignerIndex | undefined;
+  #undecided: { unverified: SignerCoverage['unverified']; incomplete: string[] } | undefined;
 
-  constructor(exposures: readonly Exposure[], components: ComponentIndex) {
+  constructor(exposures: readonly Exposure[], components: ComponentIndex, signers?: SignerIndex) {
     this.exposures = exposures;
     this.components = components;
+    this.#signers = signers;
     for (const e of exposures) {
       if (e.digest) {
         let d = this.#byDigest.get(e.digest);
@@ -185,8 +241,24 @@ export class FleetIndex {
     if (advisory.withdrawn) return new FleetMatch([], [], this.#byDigest);
     const hits = new Map<string, ImageHit>();
     const direct = new Map<string, Finding>();
+    const identities: string[] = [];
     for (const ind of advisory.indicators) {
-      if (ind.kind === 'image-digest') {
+      if (ind.kind === 'signer-identity') {
+        identities.push(ind.identity);
+        for (const { digest, observation } of this.#signers?.find(ind.identity, ind.issuer) ?? []) {
+          if (!this.#byDigest.has(digest)) continue;
+          const key = `${digest}|signer-identity|${signatureDetail(observation)}`;
+          if (!hits.has(key))
+            hits.set(key, {
+              key,
+              digest,
+              via: 'signer-identity',
+              // A signer only claimed by a signature that did not verify is not proof.
+              certainty: observation.cryptographic ? 'affected' : 'unknown',
+              signature: observation,
+            });
+        }
+      } else if (ind.kind === 'image-digest') {
         if (this.#byDigest.has(ind.digest)) {
           const key = `${ind.digest}|image-digest|`;
           hits.set(key, { key, digest: ind.digest, via: 'image-digest', certainty: 'affected' });
@@ -208,13 +280,42 @@ export class FleetIndex {
       };
       const key = `${m.sbom}|${m.via}|${component.purl ?? component.name}`;
       if (!hits.has(key))
-        hits.set(key, { key, digest: m.sbom, via: m.via, certainty: m.certainty, component });
+        hits.set(key, {
+          key,
+          digest: m.sbom,
+          via: m.via,
+          certainty: m.certainty,
+          component,
+          ...(m.releaseUnchecked ? { releaseUnchecked: m.releaseUnchecked } : {}),
+        });
     }
     const sortedHits = [...hits.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     const sortedDirect = [...direct.entries()]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([key, finding]) => ({ key, finding }));
-    return new FleetMatch(sortedHits, sortedDirect, this.#byDigest);
+    const coverage = identities.length ? this.#coverage(identities, sortedHits) : undefined;
+    return new FleetMatch(sortedHits, sortedDirect, this.#byDigest, coverage);
+  }
+
+  /** Digests the advisory's signer identities cannot be decided for (see SignerCoverage). */
+  #coverage(identities: string[], hits: readonly ImageHit[]): SignerCoverage {
+    if (!this.#undecided) {
+      const unverified = { current: 0, past: 0 };
+      const incomplete: string[] = [];
+      for (const [digest, e] of this.#byDigest) {
+        const rec = this.#signers?.record(digest);
+        if (!rec) unverified[e.current.length ? 'current' : 'past']++;
+        else if (!rec.complete) incomplete.push(digest);
+      }
+      this.#undecided = { unverified, incomplete };
+    }
+    const matched = new Set(hits.filter((h) => h.via === 'signer-identity').map((h) => h.digest));
+    const partial = { current: 0, past: 0 };
+    for (const d of this.#undecided.incomplete) {
+      if (matched.has(d)) continue;
+      partial[(this.#byDigest.get(d)?.current.length ?? 0) > 0 ? 'current' : 'past']++;
+    }
+    return { identities: [...new Set(identities)], unverified: { ...this.#undecided.unverified }, partial };
   }
 }
 
@@ -230,13 +331,5 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
 
 /** Stable identity of a finding: the same place, image, state, route and component. */
 export function findingKey(f: Finding): string {
-  return [
-    f.cluster,
-    f.namespace,
-    f.workload,
-    f.digest ?? f.image,
-    f.state,
-    f.via,
-    f.component?.purl ?? f.component?.name ?? '',
-  ].join('|');
+  return [f.cluster, f.namespace, f.workload, f.digest ?? f.image, f.state, f.via, hitDetail(f)].join('|');
 }

@@ -60,7 +60,13 @@ export function normaliseName(ecosystem: string, name: string): string {
   }
 }
 
-export type ParsedPurl = { identity: PackageIdentity; version?: string; purl: string };
+export type ParsedPurl = {
+  identity: PackageIdentity;
+  version?: string;
+  purl: string;
+  /** The `distro` qualifier of an OS package (`debian-12`, `bookworm`, `alpine-3.18.4`): its release. */
+  distro?: string;
+};
 
 /**
  * Parses a purl into its identity and version; undefined with a reason when it is not a valid purl or its
@@ -77,6 +83,7 @@ export function parsePurl(input: string): ParsedPurl | { error: string } {
   const ns = p.namespace ?? undefined;
   const version = p.version ?? undefined;
   let identity: PackageIdentity | undefined;
+  let distro: string | undefined;
   if (type === 'npm') {
     const scope = ns ? ns.replace(/^%40/i, '@') : undefined;
     const full = scope ? `${scope.startsWith('@') ? scope : `@${scope}`}/${p.name}` : p.name;
@@ -87,13 +94,14 @@ export function parsePurl(input: string): ParsedPurl | { error: string } {
   } else if (type === 'golang') {
     identity = { ecosystem: 'go', name: ns ? `${ns}/${p.name}` : p.name };
   } else if (type === 'deb' || type === 'apk' || type === 'rpm') {
-    const distro = (ns ?? '').toLowerCase();
+    const vendor = (ns ?? '').toLowerCase();
     const eco =
-      type === 'apk' ? 'alpine' : distro === 'ubuntu' ? 'ubuntu' : distro === 'debian' ? 'debian' : distro;
+      type === 'apk' ? 'alpine' : vendor === 'ubuntu' ? 'ubuntu' : vendor === 'debian' ? 'debian' : vendor;
     if (!eco) return { error: `a ${type} purl needs a namespace (the distribution)` };
     const upstream = p.qualifiers?.upstream;
     const source = upstream ? upstream.split('@')[0]?.trim().toLowerCase() : undefined;
     const name = p.name.toLowerCase();
+    distro = p.qualifiers?.distro?.trim().slice(0, 64) || undefined;
     identity = {
       ecosystem: eco,
       name,
@@ -106,7 +114,12 @@ export function parsePurl(input: string): ParsedPurl | { error: string } {
   } else {
     return { error: `purl type "${type}" is not matched against advisories` };
   }
-  return { identity, ...(version ? { version } : {}), purl: canonicalPurl(p) };
+  return {
+    identity,
+    ...(version ? { version } : {}),
+    purl: canonicalPurl(p),
+    ...(distro ? { distro } : {}),
+  };
 }
 
 /** The purl without qualifiers and subpath, in canonical spelling (for display and de-duplication). */

@@ -8,6 +8,8 @@ export type Component = {
   /** Canonical purl without qualifiers, when the SBOM gave a valid one. */
   purl?: string;
   identity?: PackageIdentity;
+  /** The purl's `distro` qualifier (an OS package's release), compared with OSV ecosystems like `Debian:12`. */
+  distro?: string;
   hashes: Array<{ algorithm: 'sha256' | 'sha512'; hex: string }>;
 };
 
@@ -150,6 +152,7 @@ function component(
     } else {
       out.purl = p.purl;
       out.identity = cycloneDxGroup(p.identity, raw.group);
+      if (p.distro) out.distro = p.distro;
       // The purl's version is what the package manager resolved; fall back to it when the field is empty.
       if (p.version && !out.version) out.version = p.version;
     }

@@ -28,6 +28,16 @@ export type AdvisoriesReport = {
     current: number;
     past: number;
     total: number;
+    /** Running digests its signer identities could not be decided for (never or partly verified). */
+    undecided?: number;
+  }>;
+  /** Advisories naming a signer that match nothing verified, while some digests were never verified. */
+  undecided: Array<{
+    id: string;
+    title: string;
+    severity: Advisory['severity'];
+    source: string;
+    running: number;
   }>;
   feeds: FeedState[];
   configuredFeeds: string[];
@@ -65,7 +75,19 @@ export async function listAdvisories(p: AdvisoryCommandPorts): Promise<Advisorie
     p.store.matchedAt(),
   ]);
   const byId = new Map(advisories.map((a) => [a.id, a]));
+  const running = (m: MatchSummary) =>
+    m.signers ? m.signers.unverified.current + m.signers.partial.current : 0;
+  const undecided = matches
+    .filter((m) => m.total === 0 && m.signers)
+    .flatMap((m) => {
+      const a = byId.get(m.id);
+      return a
+        ? [{ id: a.id, title: a.title, severity: a.severity, source: a.source, running: running(m) }]
+        : [];
+    })
+    .sort((x, y) => severityRank(x.severity) - severityRank(y.severity) || x.id.localeCompare(y.id));
   const active = matches
+    .filter((m) => m.total > 0)
     .map((m) => {
       const a = byId.get(m.id);
       return a
@@ -77,6 +99,7 @@ export async function listAdvisories(p: AdvisoryCommandPorts): Promise<Advisorie
             current: m.current,
             past: m.past,
             total: m.total,
+            ...(m.signers ? { undecided: running(m) } : {}),
           }
         : undefined;
     })
@@ -91,6 +114,7 @@ export async function listAdvisories(p: AdvisoryCommandPorts): Promise<Advisorie
     loaded: advisories.length,
     withdrawn: advisories.filter((a) => a.withdrawn).length,
     active,
+    undecided,
     feeds: states.filter((s) => p.config.feeds.some((f) => f.name === s.feed)),
     configuredFeeds: p.config.feeds.map((f) => f.name),
     ...(matchedAt ? { matchedAt } : {}),

@@ -1,12 +1,15 @@
 import type { AdvisoriesConfig } from '../../adapters/feeds/config.ts';
 import { ComponentIndex, FleetIndex, type FleetMatch } from '../../domain/advisories/match.ts';
+import type { Advisory } from '../../domain/advisories/model.ts';
 import type { SbomSource } from '../../domain/advisories/ports.ts';
+import { SignerIndex } from '../../domain/advisories/signers.ts';
 import type { Logger } from '../../log.ts';
 import {
   type AdvisoryStore,
   MAX_STORED_FINDINGS,
   type MatchSummary,
 } from '../../store/advisories/advisory-store.ts';
+import type { SignerRecordReader } from '../../store/provenance/signer-records.ts';
 import type { InventoryReader } from '../inventory-queries.ts';
 import { imageSetFingerprint, loadExposures } from './fleet.ts';
 import {
@@ -22,6 +25,8 @@ export type AdvisoryPorts = {
   store: AdvisoryStore;
   inventory: InventoryReader;
   sboms: SbomSource;
+  /** Who signed the fleet's digests (recorded by `/scope verify`); absent: every digest is unknown for signer IOCs. */
+  signers?: SignerRecordReader;
   log: Logger;
   /** Absent where nothing is posted (CLI). */
   notify?: NotifyPorts;
@@ -34,6 +39,8 @@ export type RematchOutcome = {
   indexRebuilt: boolean;
   images: number;
   sboms: number;
+  /** Digests with a signer record, read when an advisory names a signer identity. */
+  signerRecords?: number;
   notify?: NotifyOutcome;
 };
 
@@ -60,8 +67,18 @@ export class AdvisoryMatcher {
    * are looked up and added, images gone from the inventory (current and history) are removed; a change of
    * the SBOM sources rebuilds it. Exposures are re-read every time (states and times change).
    */
-  async fleetIndex(now: Date): Promise<{ index: FleetIndex; rebuilt: boolean; sboms: number }> {
+  async fleetIndex(
+    now: Date,
+    opts: { signers?: boolean } = {},
+  ): Promise<{ index: FleetIndex; rebuilt: boolean; sboms: number; signerRecords?: number }> {
     const exposures = await loadExposures(this.#ports.inventory, now);
+    const signers = opts.signers ? await this.#signerIndex(exposures) : undefined;
+    const built = (components: ComponentIndex, rebuilt: boolean) => ({
+      index: new FleetIndex(exposures, components, signers),
+      rebuilt,
+      sboms: components.size,
+      ...(signers ? { signerRecords: signers.size } : {}),
+    });
     const images = new Map<string, { repository?: string; tag?: string }>();
     for (const e of exposures) {
       if (e.digest && !images.has(e.digest)) {
@@ -74,13 +91,7 @@ export class AdvisoryMatcher {
     const sourceVersion = await this.#ports.sboms.version();
     const key = `${imageSetFingerprint(exposures)}|${sourceVersion}`;
     let cache = this.#cache;
-    if (cache?.key === key) {
-      return {
-        index: new FleetIndex(exposures, cache.components),
-        rebuilt: false,
-        sboms: cache.components.size,
-      };
-    }
+    if (cache?.key === key) return built(cache.components, false);
     if (!cache || cache.sourceVersion !== sourceVersion) {
       cache = { key, sourceVersion, components: new ComponentIndex(), looked: new Set() };
     }
@@ -97,17 +108,22 @@ export class AdvisoryMatcher {
     }
     cache.key = key;
     this.#cache = cache;
-    return {
-      index: new FleetIndex(exposures, cache.components),
-      rebuilt: true,
-      sboms: cache.components.size,
-    };
+    return built(cache.components, true);
+  }
+
+  /** Signer records of every digest that runs or ran: pipelined reads, one round trip per batch. */
+  async #signerIndex(exposures: ReadonlyArray<{ digest?: string }>): Promise<SignerIndex> {
+    const digests = [...new Set(exposures.flatMap((e) => (e.digest ? [e.digest] : [])))];
+    const records = this.#ports.signers ? await this.#ports.signers.getMany(digests) : new Map();
+    return new SignerIndex(records);
   }
 
   async rematch(now = new Date()): Promise<RematchOutcome> {
     const { store, config, log } = this.#ports;
-    const { index, rebuilt, sboms } = await this.fleetIndex(now);
     const advisories = await store.advisories(enabledFeeds(config));
+    const { index, rebuilt, sboms, signerRecords } = await this.fleetIndex(now, {
+      signers: advisories.some(namesSigner),
+    });
     const matched: MatchedAdvisory[] = [];
     const summaries: MatchSummary[] = [];
     let findingsTotal = 0;
@@ -115,8 +131,14 @@ export class AdvisoryMatcher {
       const m = index.matchAdvisory(advisory);
       const total = m.total;
       const fingerprint = m.fingerprint(advisory.id);
-      matched.push({ advisory, fingerprint, total, findings: () => m.findings() });
-      if (total === 0) continue;
+      matched.push({
+        advisory,
+        fingerprint,
+        total,
+        findings: () => m.findings(),
+        ...(m.signers && m.undecided > 0 ? { signers: m.signers } : {}),
+      });
+      if (total === 0 && m.undecided === 0) continue;
       findingsTotal += total;
       summaries.push(summarise(advisory.id, m, fingerprint, now));
     }
@@ -128,6 +150,7 @@ export class AdvisoryMatcher {
       indexRebuilt: rebuilt,
       images: index.digests().length,
       sboms,
+      ...(signerRecords !== undefined ? { signerRecords } : {}),
     };
     if (this.#ports.notify) {
       outcome.notify = await reconcileNotifications(await store.subscriptions(), matched, this.#ports.notify);
@@ -144,6 +167,11 @@ export function summarise(id: string, m: FleetMatch, fingerprint: string, now: D
     ...m.counts(),
     total: m.total,
     findings: m.findings(MAX_STORED_FINDINGS),
+    ...(m.signers && m.undecided > 0 ? { signers: m.signers } : {}),
     matchedAt: now.toISOString(),
   };
+}
+
+function namesSigner(a: Advisory): boolean {
+  return !a.withdrawn && a.indicators.some((i) => i.kind === 'signer-identity');
 }

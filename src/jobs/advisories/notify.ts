@@ -1,5 +1,5 @@
 import { diffMatches } from '../../domain/advisories/changes.ts';
-import { type Finding, findingKey } from '../../domain/advisories/match.ts';
+import { type Finding, findingKey, type SignerCoverage } from '../../domain/advisories/match.ts';
 import type { Advisory } from '../../domain/advisories/model.ts';
 import type { AdvisoryPoster } from '../../domain/advisories/ports.ts';
 import type { Logger } from '../../log.ts';
@@ -37,6 +37,8 @@ export type MatchedAdvisory = {
   fingerprint: string;
   total: number;
   findings: () => readonly Finding[];
+  /** Set when the advisory names signer identities and some digests cannot be decided: said, never silent. */
+  signers?: SignerCoverage;
 };
 
 /**
@@ -56,16 +58,17 @@ export async function reconcileNotifications(
   const out: NotifyOutcome = { posted: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0 };
   for (const sub of subs) {
     const records = await ports.notes.all(sub.channel);
-    for (const { advisory, fingerprint, total, findings } of matched) {
+    for (const { advisory, fingerprint, total, findings, signers } of matched) {
       if (sub.feeds !== 'all' && !sub.feeds.includes(advisory.source)) continue;
       const rec = records.get(advisory.id);
-      if (!rec && total === 0) continue;
+      // "Unknown" is news too: an advisory naming a signer is posted while digests cannot be decided for it.
+      if (!rec && total === 0 && !signers) continue;
       if (rec?.state === 'posted' && rec.fingerprint === fingerprint) {
         out.unchanged++;
         continue;
       }
       try {
-        out[await reconcileOne(sub.channel, advisory, findings(), fingerprint, ports)]++;
+        out[await reconcileOne(sub.channel, advisory, findings(), fingerprint, ports, signers)]++;
       } catch (err) {
         // One channel or message failing (bot removed, Slack down) never blocks the others; the next
         // re-match tries again from the recorded state.
@@ -86,6 +89,7 @@ async function reconcileOne(
   findings: readonly Finding[],
   fingerprint: string,
   ports: NotifyPorts,
+  signers?: SignerCoverage,
 ): Promise<keyof NotifyOutcome> {
   const { notes, poster, log } = ports;
   const token = await notes.claim(channel, advisory.id, CLAIM_MS);
@@ -95,7 +99,7 @@ async function reconcileOne(
     const rec = await notes.get(channel, advisory.id);
     if (rec?.state === 'posted' && rec.fingerprint === fingerprint) return 'unchanged';
     const keys = findings.map(findingKey);
-    const plain = presentAdvisoryAlert(advisory, findings, now);
+    const plain = presentAdvisoryAlert(advisory, findings, now, signers);
     const message = ports.decorate ? await ports.decorate(channel, advisory, findings, plain) : plain;
     const key = `${channel}:${advisory.id}`;
     let ts = rec?.ts;
@@ -107,7 +111,7 @@ async function reconcileOne(
       );
     }
     if (!ts) {
-      if (findings.length === 0) return 'unchanged';
+      if (findings.length === 0 && !signers) return 'unchanged';
       await notes.put(channel, advisory.id, { state: 'posting', fingerprint, keys, at: now.toISOString() });
       const posted = await poster.post(channel, message, key);
       await notes.put(channel, advisory.id, {
@@ -125,7 +129,11 @@ async function reconcileOne(
     if (rec && rec.state === 'posted' && rec.noteFor !== fingerprint) {
       // At most one note per change: mark it first, so a crash after the post never repeats it.
       await notes.put(channel, advisory.id, { ...rec, noteFor: fingerprint });
-      await poster.reply(channel, ts, presentChangeNote(advisory, diffMatches(rec.keys, findings), now));
+      await poster.reply(
+        channel,
+        ts,
+        presentChangeNote(advisory, diffMatches(rec.keys, findings), now, signers),
+      );
     }
     await notes.put(channel, advisory.id, { ...base, noteFor: fingerprint });
     log.info({ channel, advisory: advisory.id, matches: findings.length }, 'advisory notification updated');

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { AdvisoriesConfig } from '../../adapters/feeds/config.ts';
 import { readFeed } from '../../adapters/feeds/read-feed.ts';
+import type { ReleaseUnchecked } from '../../domain/advisories/component-index.ts';
 import { ComponentIndex } from '../../domain/advisories/match.ts';
 import type { Advisory, ParseProblem, Severity } from '../../domain/advisories/model.ts';
 import { parseSbom } from '../../domain/advisories/sbom.ts';
@@ -17,6 +18,8 @@ export type SbomCheckMatch = {
   title: string;
   via: 'package' | 'artifact-hash';
   certainty: 'affected' | 'unknown';
+  /** The advisory names a distribution release the SBOM does not let scope check. */
+  releaseUnchecked?: ReleaseUnchecked;
 };
 
 export type SbomCheckReport = {
@@ -24,6 +27,11 @@ export type SbomCheckReport = {
   feeds: Array<{ name: string; advisories: number; problems: number }>;
   advisories: number;
   matches: SbomCheckMatch[];
+  /**
+   * Signer-identity indicators loaded: an SBOM does not say who signed the image, so they cannot be checked
+   * here (said in the output, never skipped silently); `/scope verify` records signers for the re-match.
+   */
+  signerIndicators: { count: number; advisories: string[] };
   problems: ParseProblem[];
 };
 
@@ -57,7 +65,14 @@ export async function sbomCheck(opts: {
       'Give --feed PATH (OSV) or --ioc FILE, or configure advisories.feeds.',
     );
   }
-  const report: SbomCheckReport = { sboms: [], feeds: [], advisories: 0, matches: [], problems: [] };
+  const report: SbomCheckReport = {
+    sboms: [],
+    feeds: [],
+    advisories: 0,
+    matches: [],
+    signerIndicators: { count: 0, advisories: [] },
+    problems: [],
+  };
   const advisories: Advisory[] = [];
   for (const f of sources) {
     let read: Awaited<ReturnType<typeof readFeed>>;
@@ -76,6 +91,13 @@ export async function sbomCheck(opts: {
     });
   }
   report.advisories = advisories.length;
+  for (const a of advisories) {
+    if (a.withdrawn) continue;
+    const n = a.indicators.filter((i) => i.kind === 'signer-identity').length;
+    if (n === 0) continue;
+    report.signerIndicators.count += n;
+    report.signerIndicators.advisories.push(a.id);
+  }
   const index = new ComponentIndex();
   for (const path of opts.sbomFiles) {
     let text: string;
@@ -112,6 +134,7 @@ export async function sbomCheck(opts: {
         title: a.title,
         via: m.via,
         certainty: m.certainty,
+        ...(m.releaseUnchecked ? { releaseUnchecked: m.releaseUnchecked } : {}),
       });
     }
   }

@@ -6,6 +6,7 @@ import type { DigestVerification } from '../../domain/provenance/outcome.ts';
 import type { ProvenancePolicy } from '../../domain/provenance/policy.ts';
 import type { ProvenancePorts } from '../../domain/provenance/ports.ts';
 import { type VerifyTarget, verifyDigest } from '../../domain/provenance/verify-digest.ts';
+import type { SignerRecordWriter } from '../../store/provenance/signer-records.ts';
 import type { VerificationCachePort } from '../../store/provenance/verification-cache.ts';
 
 /** BullMQ queue of verification chunks: the child jobs a large `/scope verify` fans out to. */
@@ -46,6 +47,7 @@ export function verifyChunkProcessor(deps: {
   policy: ProvenancePolicy;
   ports: ProvenancePorts;
   cache?: VerificationCachePort;
+  signers?: SignerRecordWriter;
   concurrency?: number;
 }) {
   return async (
@@ -72,6 +74,7 @@ export function verifyChunkProcessor(deps: {
       targets.map((t) => limit(() => verifyDigest(deps.ports, deps.policy, t, now, signal))),
     );
     await deps.cache?.putMany(deps.policy.version, results);
+    await deps.signers?.record(results);
     return results;
   };
 }

@@ -10,6 +10,7 @@ import type { ProvenancePorts } from '../../domain/provenance/ports.ts';
 import { describeVerifyScope, type VerifyScope } from '../../domain/provenance/scope.ts';
 import { type VerifyTarget, verifyDigest } from '../../domain/provenance/verify-digest.ts';
 import { UserFacingError } from '../../errors.ts';
+import type { SignerRecordWriter } from '../../store/provenance/signer-records.ts';
 import type { VerificationCachePort } from '../../store/provenance/verification-cache.ts';
 import { type InventoryReader, resolveDigest } from '../inventory-queries.ts';
 import type { FanOut } from './verify-chunks.ts';
@@ -46,6 +47,8 @@ export type VerifyPorts = {
   ports: ProvenancePorts;
   trust: 'custom' | 'public-good';
   cache?: VerificationCachePort;
+  /** Durable record of who signed each digest (signer-identity IOCs match against it). */
+  signers?: SignerRecordWriter;
   concurrency?: number;
   /** Child jobs for large scopes (the worker provides it; the CLI verifies in process). */
   fanOut?: FanOut;
@@ -156,6 +159,8 @@ export async function verifyScope(
       ),
     );
     if (vp.cache && fresh.size) await vp.cache.putMany(version, [...fresh.values()]);
+    // Fan-out chunks record their own results; these are the ones verified here.
+    if (vp.signers && fresh.size) await vp.signers.record([...fresh.values()]);
   }
   const results = list.map((_, i) => (cached[i] ?? fresh.get(i)) as DigestVerification);
   const counts = Object.fromEntries(OUTCOME_ORDER.map((s) => [s, 0])) as Record<OutcomeStatus, number>;

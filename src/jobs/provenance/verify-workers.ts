@@ -1,6 +1,7 @@
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import type { Container } from '../../container.ts';
 import type { DigestVerification } from '../../domain/provenance/outcome.ts';
+import { SignerRecords } from '../../store/provenance/signer-records.ts';
 import { VerificationCache } from '../../store/provenance/verification-cache.ts';
 import {
   type FanOut,
@@ -31,7 +32,7 @@ export function startVerifyFanOut(
   const workerConnection = c.connect();
   const worker = new Worker<VerifyChunkData, DigestVerification[]>(
     VERIFY_QUEUE,
-    verifyChunkProcessor({ policy: p.policy, ports: p.ports, cache }),
+    verifyChunkProcessor({ policy: p.policy, ports: p.ports, cache, signers: signerRecords(c) }),
     {
       connection: workerConnection,
       prefix,
@@ -53,4 +54,9 @@ export function startVerifyFanOut(
         await conn.quit().catch(() => conn.disconnect());
     },
   };
+}
+
+/** The durable signer records of a container: kept as long as the inventory history window. */
+export function signerRecords(c: Container): SignerRecords {
+  return new SignerRecords(c.redis, c.config.redis.prefix, c.config.inventory.historyDays * 86_400);
 }

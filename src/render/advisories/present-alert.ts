@@ -1,9 +1,10 @@
 import { exposureCounts, type MatchChange } from '../../domain/advisories/changes.ts';
-import type { Finding } from '../../domain/advisories/match.ts';
+import type { Finding, SignerCoverage } from '../../domain/advisories/match.ts';
 import type { Advisory } from '../../domain/advisories/model.ts';
 import { environmentRank } from '../../domain/inventory/inventory.ts';
 import { type Block, bold, code, join, lit, type Message, md, type Text } from '../message.ts';
 import { utc, when } from '../time.ts';
+import { releaseCaveat, signatureVia, signerUnknownBlocks, undecidedRunning } from './present-signers.ts';
 
 /** Workload lines shown in a notification before "and N more". */
 export const ALERT_LINE_LIMIT = 20;
@@ -26,13 +27,17 @@ export function findingLine(f: Finding, now: Date): Text {
     f.state === 'current'
       ? lit(':rotating_light: *running now*')
       : md`ran before — last seen ${when(f.lastSeen ?? f.firstSeen, now)}`;
-  const via =
-    f.component !== undefined
+  const via = f.signature
+    ? signatureVia(f.digest, f.signature)
+    : f.component !== undefined
       ? md` · ${code(f.component.purl ?? f.component.name)}${f.component.version && !f.component.purl ? ` ${f.component.version}` : ''}${f.via === 'artifact-hash' ? ' (artifact hash)' : ''}`
       : md` · matched by ${f.via.replace('image-', 'image ')}`;
   const unsure =
-    f.certainty === 'unknown' ? lit(' · _version could not be compared: check by hand_') : lit('');
-  return md`${where}: ${state} · image ${code(f.image)}${via}${unsure}`;
+    f.certainty === 'unknown' && !f.signature
+      ? lit(' · _version could not be compared: check by hand_')
+      : lit('');
+  const release = f.releaseUnchecked ? releaseCaveat(f.releaseUnchecked) : lit('');
+  return md`${where}: ${state} · image ${code(f.image)}${via}${unsure}${release}`;
 }
 
 /** Findings grouped environment → cluster → workload (production first, current before past). */
@@ -83,15 +88,21 @@ export function advisoryHeadline(a: Advisory): Text {
 }
 
 /** The channel notification for one advisory and its current match set. */
-export function presentAdvisoryAlert(a: Advisory, findings: readonly Finding[], now: Date): Message {
+export function presentAdvisoryAlert(
+  a: Advisory,
+  findings: readonly Finding[],
+  now: Date,
+  signers?: SignerCoverage,
+): Message {
   const counts = exposureCounts(findings);
+  const unknown = undecidedRunning(signers);
+  const headline = findings.length
+    ? `Advisory ${a.id}: ${plural(counts.current, 'workload')} running it, ${counts.past} ran it before`
+    : signers
+      ? `Advisory ${a.id}: no signature by it found so far; ${plural(unknown, 'running digest')} unknown`
+      : `Advisory ${a.id}: no longer matches anything`;
   const blocks: Block[] = [
-    {
-      kind: 'header',
-      text: findings.length
-        ? `Advisory ${a.id}: ${plural(counts.current, 'workload')} running it, ${counts.past} ran it before`
-        : `Advisory ${a.id}: no longer matches anything`,
-    },
+    { kind: 'header', text: headline },
     { kind: 'section', text: advisoryHeadline(a) },
   ];
   if (a.withdrawn)
@@ -100,21 +111,30 @@ export function presentAdvisoryAlert(a: Advisory, findings: readonly Finding[], 
       text: md`:information_source: This advisory was withdrawn on ${when(a.withdrawn, now)}.`,
     });
   blocks.push(...groupedFindings(findings, now));
+  blocks.push(...signerUnknownBlocks(signers));
   // Freeze deploys / Quarantine buttons are added by the worker (offers stored server-side): jobs/actions/offers.ts.
   blocks.push({
     kind: 'context',
     text: md`Matched ${utc(now.toISOString())} · past exposure = ran within the inventory look-back window · updated in place when matches change`,
   });
+  const unsure = unknown ? `; ${unknown} running digests undecided (never or partly verified)` : '';
   return {
     summary: findings.length
-      ? `Advisory ${a.id} (${a.severity}): ${counts.current} workloads running it, ${counts.past} ran it before`
-      : `Advisory ${a.id}: no longer matches anything`,
+      ? `Advisory ${a.id} (${a.severity}): ${counts.current} workloads running it, ${counts.past} ran it before${unsure}`
+      : signers
+        ? `Advisory ${a.id} (${a.severity}): no signature by it found so far${unsure}`
+        : `Advisory ${a.id}: no longer matches anything`,
     blocks,
   };
 }
 
 /** The short threaded note that says what changed when a notification is updated. */
-export function presentChangeNote(a: Advisory, change: MatchChange, now: Date): Message {
+export function presentChangeNote(
+  a: Advisory,
+  change: MatchChange,
+  now: Date,
+  signers?: SignerCoverage,
+): Message {
   const added = change.added.slice(0, 10).map((f) => findingLine(f, now));
   const removed = change.removed.slice(0, 10).map((k) => {
     const [cluster, ns, wl, image, state] = k.split('|');
@@ -128,5 +148,7 @@ export function presentChangeNote(a: Advisory, change: MatchChange, now: Date): 
   ];
   if (added.length) blocks.push({ kind: 'list', items: added });
   if (removed.length) blocks.push({ kind: 'list', items: removed });
+  // What is still unknown is repeated, so a note with no new match does not read as an all-clear.
+  blocks.push(...signerUnknownBlocks(signers));
   return { summary: `${a.id}: ${change.added.length} new matches, ${change.removed.length} gone`, blocks };
 }

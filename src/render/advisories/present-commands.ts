@@ -10,6 +10,7 @@ import { footer, type PresentContext } from '../footer.ts';
 import { type Block, bold, code, lit, type Message, md, type Text } from '../message.ts';
 import { when } from '../time.ts';
 import { advisoryHeadline, groupedFindings } from './present-alert.ts';
+import { signerUnknownBlocks } from './present-signers.ts';
 
 const LIST_LIMIT = 25;
 
@@ -52,12 +53,12 @@ export function presentAdvisories(r: AdvisoriesReport, ctx: PresentContext): Mes
         .slice(0, LIST_LIMIT)
         .map(
           (a) =>
-            md`${bold(a.id)} (${a.severity}) — ${a.title} · ${a.current} workloads running it, ${a.past} ran it before · feed ${code(a.source)}`,
+            md`${bold(a.id)} (${a.severity}) — ${a.title} · ${a.current} workloads running it, ${a.past} ran it before${a.undecided ? ` · ${a.undecided} running digests undecided (never or partly verified)` : ''} · feed ${code(a.source)}`,
         ),
     });
     if (r.active.length > LIST_LIMIT)
       blocks.push({ kind: 'context', text: md`… and ${r.active.length - LIST_LIMIT} more.` });
-  } else {
+  } else if (r.undecided.length === 0) {
     blocks.push({
       kind: 'section',
       text: r.matchedAt
@@ -65,6 +66,21 @@ export function presentAdvisories(r: AdvisoriesReport, ctx: PresentContext): Mes
         : lit(
             'The fleet has not been matched against the feeds yet: the first re-match runs right after the first poll.',
           ),
+    });
+  }
+  if (r.undecided.length) {
+    blocks.push({
+      kind: 'section',
+      text: md`:grey_question: *Signer identities not ruled out:* no verified signature by them, but not every digest was verified — ${code('/scope verify all')}, then ${code('/scope advisory <id>')}`,
+    });
+    blocks.push({
+      kind: 'list',
+      items: r.undecided
+        .slice(0, LIST_LIMIT)
+        .map(
+          (a) =>
+            md`${bold(a.id)} (${a.severity}) — ${a.title} · ${a.running} running digests undecided · feed ${code(a.source)}`,
+        ),
     });
   }
   const broken = r.feeds.filter((f) => f.lastError || f.problems);
@@ -106,7 +122,7 @@ export function presentAdvisory(r: AdvisoryReport, ctx: PresentContext): Message
         case 'artifact-hash':
           return md`artifact ${code(`${i.algorithm}:${i.hex}`)}`;
         default:
-          return md`signer ${code(i.identity)}${i.issuer ? ` (issuer ${i.issuer})` : ''} — checked by signature verification, not by this match`;
+          return md`signer ${code(i.identity)}${i.issuer ? ` (issuer ${i.issuer})` : ' (any issuer)'} — matched exactly against the signatures ${code('/scope verify')} recorded`;
       }
     }),
   ];
@@ -129,6 +145,13 @@ export function presentAdvisory(r: AdvisoryReport, ctx: PresentContext): Message
         text: md`${r.match.total - r.match.findings.length} further matches not stored.`,
       });
     }
+    blocks.push(...signerUnknownBlocks(r.match.signers));
+  } else if (r.match?.signers) {
+    blocks.push({
+      kind: 'section',
+      text: md`No signature by it was found on a digest that was verified (matched ${when(r.match.matchedAt, ctx.now)}); that does not cover:`,
+    });
+    blocks.push(...signerUnknownBlocks(r.match.signers));
   } else if (!a.withdrawn) {
     blocks.push({
       kind: 'section',

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { Finding } from '../../domain/advisories/match.ts';
+import type { Finding, SignerCoverage } from '../../domain/advisories/match.ts';
 import type { Advisory, ParseProblem } from '../../domain/advisories/model.ts';
 
 /** Poll health and conditional-request validators of one feed. */
@@ -29,6 +29,8 @@ export type MatchSummary = {
   total: number;
   /** Findings, capped at MAX_STORED_FINDINGS (total says how many there were). */
   findings: Finding[];
+  /** Digests the advisory's signer identities could not be decided for (never verified, partly examined). */
+  signers?: SignerCoverage;
   matchedAt: string;
 };
 
