@@ -89,10 +89,9 @@ export class FleetMatch {
     this.signers = signers;
   }
 
-  /** Digests for which the advisory's signer identities cannot be ruled in or out. */
-  get undecided(): number {
-    const s = this.signers;
-    return s ? s.unverified.current + s.unverified.past + s.partial.current + s.partial.past : 0;
+  /** Digests of the fleet never verified: the advisory's signer identities cannot be ruled in or out for them. */
+  get neverVerified(): number {
+    return neverVerified(this.signers);
   }
 
   get empty(): boolean {
@@ -116,11 +115,9 @@ export class FleetMatch {
         .update(this.#digests.get(x.digest)?.signature ?? '');
     for (const d of this.#direct) h.update('\n').update(d.key);
     const s = this.signers;
-    // What the notification says about undecided digests is part of what it shows.
-    if (s && this.undecided > 0)
-      h.update(
-        `\nsigners ${s.unverified.current} ${s.unverified.past} ${s.partial.current} ${s.partial.past}`,
-      );
+    // How many digests are unknown is part of what the notification shows (partly verified ones are a caveat
+    // shown with it, not a reason to post or update on their own).
+    if (s && this.neverVerified > 0) h.update(`\nunverified ${s.unverified.current} ${s.unverified.past}`);
     return h.digest('hex').slice(0, 32);
   }
 
@@ -176,6 +173,11 @@ export class FleetMatch {
     if (!partial) all.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
     return { findings: all.map((x) => x.finding), keys: all.map((x) => x.key) };
   }
+}
+
+/** Digests never verified (running or past): for them a signer-identity advisory is unknown. */
+export function neverVerified(c: SignerCoverage | undefined): number {
+  return c ? c.unverified.current + c.unverified.past : 0;
 }
 
 /** What tells two hits on one image apart: the component, or the signature (identity, place). */

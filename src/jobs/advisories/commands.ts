@@ -1,5 +1,5 @@
 import type { AdvisoriesConfig } from '../../adapters/feeds/config.ts';
-import { ComponentIndex } from '../../domain/advisories/match.ts';
+import { ComponentIndex, neverVerified } from '../../domain/advisories/match.ts';
 import { type Advisory, severityRank } from '../../domain/advisories/model.ts';
 import type { ImageKey, SbomSource } from '../../domain/advisories/ports.ts';
 import type { Component } from '../../domain/advisories/sbom.ts';
@@ -28,7 +28,7 @@ export type AdvisoriesReport = {
     current: number;
     past: number;
     total: number;
-    /** Running digests its signer identities could not be decided for (never or partly verified). */
+    /** Running digests never verified: whether its signer identities signed them is unknown. */
     undecided?: number;
   }>;
   /** Advisories naming a signer that match nothing verified, while some digests were never verified. */
@@ -75,10 +75,9 @@ export async function listAdvisories(p: AdvisoryCommandPorts): Promise<Advisorie
     p.store.matchedAt(),
   ]);
   const byId = new Map(advisories.map((a) => [a.id, a]));
-  const running = (m: MatchSummary) =>
-    m.signers ? m.signers.unverified.current + m.signers.partial.current : 0;
+  const running = (m: MatchSummary) => m.signers?.unverified.current ?? 0;
   const undecided = matches
-    .filter((m) => m.total === 0 && m.signers)
+    .filter((m) => m.total === 0 && neverVerified(m.signers) > 0)
     .flatMap((m) => {
       const a = byId.get(m.id);
       return a
@@ -99,7 +98,7 @@ export async function listAdvisories(p: AdvisoryCommandPorts): Promise<Advisorie
             current: m.current,
             past: m.past,
             total: m.total,
-            ...(m.signers ? { undecided: running(m) } : {}),
+            ...(running(m) > 0 ? { undecided: running(m) } : {}),
           }
         : undefined;
     })

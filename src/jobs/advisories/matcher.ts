@@ -136,9 +136,10 @@ export class AdvisoryMatcher {
         fingerprint,
         total,
         findings: () => m.findings(),
-        ...(m.signers && m.undecided > 0 ? { signers: m.signers } : {}),
+        ...(m.signers ? { signers: m.signers } : {}),
       });
-      if (total === 0 && m.undecided === 0) continue;
+      // Nothing matched, but digests were never verified: the unknown is kept (and said) too.
+      if (total === 0 && m.neverVerified === 0) continue;
       findingsTotal += total;
       summaries.push(summarise(advisory.id, m, fingerprint, now));
     }
@@ -167,7 +168,7 @@ export function summarise(id: string, m: FleetMatch, fingerprint: string, now: D
     ...m.counts(),
     total: m.total,
     findings: m.findings(MAX_STORED_FINDINGS),
-    ...(m.signers && m.undecided > 0 ? { signers: m.signers } : {}),
+    ...(m.signers ? { signers: m.signers } : {}),
     matchedAt: now.toISOString(),
   };
 }

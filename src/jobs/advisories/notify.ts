@@ -1,5 +1,10 @@
 import { diffMatches } from '../../domain/advisories/changes.ts';
-import { type Finding, findingKey, type SignerCoverage } from '../../domain/advisories/match.ts';
+import {
+  type Finding,
+  findingKey,
+  neverVerified,
+  type SignerCoverage,
+} from '../../domain/advisories/match.ts';
 import type { Advisory } from '../../domain/advisories/model.ts';
 import type { AdvisoryPoster } from '../../domain/advisories/ports.ts';
 import type { Logger } from '../../log.ts';
@@ -37,7 +42,7 @@ export type MatchedAdvisory = {
   fingerprint: string;
   total: number;
   findings: () => readonly Finding[];
-  /** Set when the advisory names signer identities and some digests cannot be decided: said, never silent. */
+  /** Set when the advisory names signer identities: digests never verified are said, never silent. */
   signers?: SignerCoverage;
 };
 
@@ -62,7 +67,7 @@ export async function reconcileNotifications(
       if (sub.feeds !== 'all' && !sub.feeds.includes(advisory.source)) continue;
       const rec = records.get(advisory.id);
       // "Unknown" is news too: an advisory naming a signer is posted while digests cannot be decided for it.
-      if (!rec && total === 0 && !signers) continue;
+      if (!rec && total === 0 && neverVerified(signers) === 0) continue;
       if (rec?.state === 'posted' && rec.fingerprint === fingerprint) {
         out.unchanged++;
         continue;
@@ -111,7 +116,7 @@ async function reconcileOne(
       );
     }
     if (!ts) {
-      if (findings.length === 0 && !signers) return 'unchanged';
+      if (findings.length === 0 && neverVerified(signers) === 0) return 'unchanged';
       await notes.put(channel, advisory.id, { state: 'posting', fingerprint, keys, at: now.toISOString() });
       const posted = await poster.post(channel, message, key);
       await notes.put(channel, advisory.id, {

@@ -1,10 +1,10 @@
 import { exposureCounts, type MatchChange } from '../../domain/advisories/changes.ts';
-import type { Finding, SignerCoverage } from '../../domain/advisories/match.ts';
+import { type Finding, neverVerified, type SignerCoverage } from '../../domain/advisories/match.ts';
 import type { Advisory } from '../../domain/advisories/model.ts';
 import { environmentRank } from '../../domain/inventory/inventory.ts';
 import { type Block, bold, code, join, lit, type Message, md, type Text } from '../message.ts';
 import { utc, when } from '../time.ts';
-import { releaseCaveat, signatureVia, signerUnknownBlocks, undecidedRunning } from './present-signers.ts';
+import { releaseCaveat, signatureVia, signerUnknownBlocks, unverifiedRunning } from './present-signers.ts';
 
 /** Workload lines shown in a notification before "and N more". */
 export const ALERT_LINE_LIMIT = 20;
@@ -95,12 +95,14 @@ export function presentAdvisoryAlert(
   signers?: SignerCoverage,
 ): Message {
   const counts = exposureCounts(findings);
-  const unknown = undecidedRunning(signers);
+  const unknown = unverifiedRunning(signers);
   const headline = findings.length
     ? `Advisory ${a.id}: ${plural(counts.current, 'workload')} running it, ${counts.past} ran it before`
-    : signers
-      ? `Advisory ${a.id}: no signature by it found so far; ${plural(unknown, 'running digest')} unknown`
-      : `Advisory ${a.id}: no longer matches anything`;
+    : neverVerified(signers) > 0
+      ? `Advisory ${a.id}: no signature by it found so far; ${plural(unknown, 'running digest')} never verified`
+      : signers
+        ? `Advisory ${a.id}: no verified digest was signed by it`
+        : `Advisory ${a.id}: no longer matches anything`;
   const blocks: Block[] = [
     { kind: 'header', text: headline },
     { kind: 'section', text: advisoryHeadline(a) },
@@ -117,11 +119,11 @@ export function presentAdvisoryAlert(
     kind: 'context',
     text: md`Matched ${utc(now.toISOString())} · past exposure = ran within the inventory look-back window · updated in place when matches change`,
   });
-  const unsure = unknown ? `; ${unknown} running digests undecided (never or partly verified)` : '';
+  const unsure = unknown ? `; ${unknown} running digests never verified (signer unknown)` : '';
   return {
     summary: findings.length
       ? `Advisory ${a.id} (${a.severity}): ${counts.current} workloads running it, ${counts.past} ran it before${unsure}`
-      : signers
+      : neverVerified(signers) > 0
         ? `Advisory ${a.id} (${a.severity}): no signature by it found so far${unsure}`
         : `Advisory ${a.id}: no longer matches anything`,
     blocks,

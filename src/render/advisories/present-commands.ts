@@ -53,7 +53,7 @@ export function presentAdvisories(r: AdvisoriesReport, ctx: PresentContext): Mes
         .slice(0, LIST_LIMIT)
         .map(
           (a) =>
-            md`${bold(a.id)} (${a.severity}) — ${a.title} · ${a.current} workloads running it, ${a.past} ran it before${a.undecided ? ` · ${a.undecided} running digests undecided (never or partly verified)` : ''} · feed ${code(a.source)}`,
+            md`${bold(a.id)} (${a.severity}) — ${a.title} · ${a.current} workloads running it, ${a.past} ran it before${a.undecided ? ` · ${a.undecided} running digests never verified (signer unknown)` : ''} · feed ${code(a.source)}`,
         ),
     });
     if (r.active.length > LIST_LIMIT)
@@ -79,7 +79,7 @@ export function presentAdvisories(r: AdvisoriesReport, ctx: PresentContext): Mes
         .slice(0, LIST_LIMIT)
         .map(
           (a) =>
-            md`${bold(a.id)} (${a.severity}) — ${a.title} · ${a.running} running digests undecided · feed ${code(a.source)}`,
+            md`${bold(a.id)} (${a.severity}) — ${a.title} · ${a.running} running digests never verified · feed ${code(a.source)}`,
         ),
     });
   }

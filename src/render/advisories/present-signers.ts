@@ -75,7 +75,7 @@ export function signerUnknownBlocks(c: SignerCoverage | undefined): Block[] {
   return lines.length ? [{ kind: 'list', items: lines }] : [];
 }
 
-/** Running digests that cannot be decided, for headers and summaries. */
-export function undecidedRunning(c: SignerCoverage | undefined): number {
-  return c ? c.unverified.current + c.partial.current : 0;
+/** Running digests never verified, for headers and summaries. */
+export function unverifiedRunning(c: SignerCoverage | undefined): number {
+  return c ? c.unverified.current : 0;
 }
