@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebClient } from '@slack/web-api';
+import type { Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { advisoriesSchema } from '../../../src/adapters/feeds/config.ts';
 import { FileSbomSource } from '../../../src/adapters/sbom/file-source.ts';
@@ -11,6 +12,7 @@ import { parseVerifyScope } from '../../../src/domain/provenance/scope.ts';
 import { showAdvisory } from '../../../src/jobs/advisories/commands.ts';
 import { AdvisoryMatcher } from '../../../src/jobs/advisories/matcher.ts';
 import { pollFeed } from '../../../src/jobs/advisories/poll-feed.ts';
+import { type VerifyChunkData, verifyChunkProcessor } from '../../../src/jobs/provenance/verify-chunks.ts';
 import { verifyScope } from '../../../src/jobs/provenance/verify-scope.ts';
 import { createLogger } from '../../../src/log.ts';
 import { presentAdvisory } from '../../../src/render/advisories/present-commands.ts';
@@ -223,5 +225,25 @@ describe('signer-identity IOCs match what verification saw sign the fleet', { ti
     expect(msg).toContain('Deployment/worker');
     expect(msg).toContain(images.worker.digest);
     expect(msg).not.toContain('never been verified');
+  });
+
+  it('a fan-out chunk records the signers of what it verified', async () => {
+    const records = new SignerRecords(conn, `${redis.prefix}:chunk`, 90 * 86_400);
+    const process = verifyChunkProcessor({
+      policy: w.provenance.policy,
+      ports: w.provenance.ports,
+      signers: records,
+    });
+    const data: VerifyChunkData = {
+      policyVersion: w.provenance.policy.version,
+      now: new Date().toISOString(),
+      targets: [{ registry: w.registry.host, repository: 'keyless/worker', digest: images.worker.digest }],
+    };
+    await process({ id: 'chunk-1', data } as Job<VerifyChunkData>);
+    const got = await records.getMany([images.worker.digest, images.api.digest]);
+    expect([...got.keys()]).toEqual([images.worker.digest]);
+    expect(got.get(images.worker.digest)?.observations).toMatchObject([
+      { signer: { kind: 'keyless', identity: ID, issuer: ISS }, path: 'cosign-sig', cryptographic: true },
+    ]);
   });
 });
