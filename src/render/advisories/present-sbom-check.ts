@@ -30,7 +30,7 @@ export function presentSbomCheck(r: SbomCheckReport): Message {
     const ids = s.advisories.slice(0, 5).join(', ') + (s.advisories.length > 5 ? ', …' : '');
     blocks.push({
       kind: 'section',
-      text: md`:warning: ${s.count} signer-identity indicators (${ids}) were NOT checked: an SBOM does not say who signed the image, so they cannot be checked offline. Whether these images were signed by those identities is unknown — verify the running images (${code('/scope verify all')} or ${code('scope cli verify all')}) and let the advisory re-match check them.`,
+      text: md`:warning: ${s.count === 1 ? '1 signer-identity indicator' : `${s.count} signer-identity indicators`} (${ids}) ${s.count === 1 ? 'was' : 'were'} NOT checked: an SBOM does not say who signed the image, so they cannot be checked offline. Whether these images were signed by those identities is unknown — verify the running images (${code('/scope verify all')} or ${code('scope cli verify all')}) and let the advisory re-match check them.`,
     });
   }
   if (r.problems.length) {

@@ -46,6 +46,11 @@ describe('scope cli sbom-check (offline CI gate)', { timeout: 60_000 }, () => {
       'worker.spdx.json pkg:pypi/ctx@0.2.6 0.2.6 MAL-2022-ctx',
       'worker.spdx.json pkg:pypi/typing-extensions@4.8.0 4.8.0 PYSEC-typing-ext',
     ]);
+    // Debian:13 advisory, SBOM without a distro qualifier: matched, and the release is said to be unchecked.
+    const xz = out.result.report.matches.find((m: { advisory: string }) => m.advisory === 'DSA-xz-backdoor');
+    expect(xz.releaseUnchecked).toEqual({ ecosystem: 'Debian:13', why: 'no-distro' });
+    expect(out.completeness).toBe('complete');
+    expect(out.result.report.signerIndicators).toEqual({ count: 0, advisories: [] });
     const problems = out.result.report.problems.map((p: { record: string }) => p.record);
     expect(problems).toEqual(expect.arrayContaining(['GHSA-malformed', 'IOC-bad-length (line 4)']));
     expect(
@@ -59,6 +64,21 @@ describe('scope cli sbom-check (offline CI gate)', { timeout: 60_000 }, () => {
     const r = await cli('--feed', `${FIX}/osv/MAL-2018-event-stream.json`, `${FIX}/worker.spdx.json`);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('sbom-check: no matches');
+  });
+
+  it('says signer-identity IOCs cannot be checked from an SBOM (partial, never silently skipped)', async () => {
+    const args = ['--ioc', `${FIX}/signer-iocs.json`, '--feed', `${FIX}/osv`, `${FIX}/worker.spdx.json`];
+    const text = await cli(...args);
+    expect(text.stdout).toContain('release not checked: the advisory is for Debian:13');
+    expect(text.stdout).toContain(
+      '1 signer-identity indicator (IOC-stolen-release-identity) was NOT checked: an SBOM does not say who signed the image',
+    );
+    const json = JSON.parse((await cli(...args, '--json')).stdout);
+    expect(json.completeness).toBe('partial');
+    expect(json.result.report.signerIndicators).toEqual({
+      count: 1,
+      advisories: ['IOC-stolen-release-identity'],
+    });
   });
 
   it('exits 2 with a clear error on an unreadable SBOM', async () => {
