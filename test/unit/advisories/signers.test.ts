@@ -4,6 +4,7 @@ import type { Advisory, Indicator } from '../../../src/domain/advisories/model.t
 import { SignerIndex, type SignerRecord, signerRecordOf } from '../../../src/domain/advisories/signers.ts';
 import type { DigestVerification } from '../../../src/domain/provenance/outcome.ts';
 import { presentAdvisoryAlert } from '../../../src/render/advisories/present-alert.ts';
+import { presentAdvisories } from '../../../src/render/advisories/present-commands.ts';
 import { toTerminal } from '../../../src/render/terminal.ts';
 
 const ID = 'https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main';
@@ -250,5 +251,36 @@ describe('signer-identity indicators against the fleet', () => {
     expect(msg.summary).toContain('no signature by it found so far');
     expect(msg.summary).not.toContain('no longer matches');
     expect(toTerminal(msg, { color: false })).toContain('never been verified');
+  });
+});
+
+describe('/scope advisories lists signer advisories that cannot be ruled out', () => {
+  it('an advisory with no match but never-verified digests is listed apart, never as "matches nothing"', () => {
+    const text = toTerminal(
+      presentAdvisories(
+        {
+          loaded: 1,
+          withdrawn: 0,
+          active: [],
+          undecided: [
+            {
+              id: 'IOC-SIGNER-1',
+              title: 'Stolen identity',
+              severity: 'critical',
+              source: 'vendor',
+              running: 3,
+            },
+          ],
+          feeds: [],
+          configuredFeeds: ['vendor'],
+          matchedAt: AT,
+        },
+        { commandText: '/scope advisories', now: new Date(AT) },
+      ),
+      { color: false },
+    );
+    expect(text).toContain('IOC-SIGNER-1');
+    expect(text).toContain('3 running digests never verified');
+    expect(text).not.toContain('No advisory matches anything');
   });
 });
