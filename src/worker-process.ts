@@ -24,6 +24,8 @@ import { AdvisoryMatcher, type AdvisoryPorts } from './jobs/advisories/matcher.t
 import { scheduleAdvisoryJobs } from './jobs/advisories/queue.ts';
 import { startAdvisoryWorker } from './jobs/advisories/worker.ts';
 import { auditPortFromConfig } from './jobs/audit/audit-port.ts';
+import { enqueueBreach } from './jobs/provenance/quarantine-alert.ts';
+import { QuarantineSentinel } from './jobs/provenance/quarantine-sentinel.ts';
 import { startVerifyFanOut } from './jobs/provenance/verify-workers.ts';
 import type { CommandPorts } from './jobs/run-command.ts';
 import { buildStatus } from './jobs/status.ts';
@@ -239,6 +241,8 @@ export function startCollector(
     leaseTtlMs?: number;
     /** Called after every lease check with whether this replica collects (tests wait on it). */
     onLeaseCheck?: (collecting: boolean) => void;
+    /** How often the quarantine sentinel re-reads the active quarantines (default 5 s). */
+    sentinelIntervalMs?: number;
   } = {},
 ): { ready: Promise<void>; stop: () => Promise<void> } {
   if (c.config.clusters.length === 0) return { ready: Promise.resolve(), stop: async () => {} };
@@ -251,18 +255,29 @@ export function startCollector(
     ttl,
   );
   let fleet: FleetCollector | undefined;
+  let sentinel: QuarantineSentinel | undefined;
   let stopped = false;
+  const stopFleet = async () => {
+    const f = fleet;
+    fleet = undefined;
+    sentinel?.stop();
+    sentinel = undefined;
+    c.inventory.observeStarts(undefined);
+    await f?.stop();
+  };
   const tick = async () => {
     try {
       if (fleet) {
         if (!(await lease.renew())) {
           log.warn('lost the collector lease; another worker collects now');
-          const f = fleet;
-          fleet = undefined;
-          await f.stop();
+          await stopFleet();
         }
       } else if (await lease.acquire()) {
         log.info('holding the collector lease; collecting inventory');
+        // The quarantine sentinel knows the active quarantines before the first pod is written.
+        sentinel = quarantineSentinel(c, log);
+        await sentinel.start(opts.sentinelIntervalMs);
+        c.inventory.observeStarts(sentinel.observer);
         fleet = FleetCollector.fromConfig(c.config, c.inventory, log);
         fleet.start();
       }
@@ -289,12 +304,21 @@ export function startCollector(
       clearInterval(timer);
       await first;
       if (fleet) {
-        await fleet.stop();
-        fleet = undefined;
+        await stopFleet();
         await lease.release().catch(() => undefined);
       }
     },
   };
+}
+
+/** The collector's quarantine sentinel: active quarantines from the engine's store, breaches to the action queue. */
+function quarantineSentinel(c: Container, log: Container['log']): QuarantineSentinel {
+  return new QuarantineSentinel({
+    requests: c.actions,
+    inventory: c.inventory,
+    enqueue: (b) => enqueueBreach(c.actionQueue, b),
+    log: log.child({ component: 'quarantine-sentinel' }),
+  });
 }
 
 /** Runs the collector in a worker thread so listing big clusters never delays command answers; restarts it if it dies. */
