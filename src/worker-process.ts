@@ -173,10 +173,26 @@ export async function activeFreezes(c: Container) {
 /** The approval engine's worker with every registered capability (Freeze today). */
 export function startActions(c: Container, notifier: Notifier): RunningActionWorker {
   const registry = new ActionRegistry();
-  registerFreeze(registry, c.config);
-  registerQuarantine(registry, c.config.clusters, (digest) => knownReferences(c, digest));
+  const freeze = registerFreeze(registry, c.config);
+  registerQuarantine(registry, c.config.clusters, (digest) => knownReferences(c, digest), {
+    planner: freeze.planner,
+    freeze: freeze.freeze,
+    unfreeze: freeze.unfreeze,
+    workloads: (digest) => runningWorkloads(c, digest),
+  });
   if (c.config.aws.regions.length > 0) registerRotate(registry, c.config);
   return startActionWorker(c, { registry, notifier });
+}
+
+/** The workloads that run a digest now, as Freeze selectors (one per cluster/namespace/kind/name). */
+async function runningWorkloads(c: Container, digest: string) {
+  const pods = await c.inventory.podsRunningDigest(digest);
+  const byKey = new Map<string, { cluster: string; namespace: string; kind: string; name: string }>();
+  for (const p of pods) {
+    const s = { cluster: p.cluster, namespace: p.namespace, kind: p.workload.kind, name: p.workload.name };
+    byKey.set(`${s.cluster}/${s.namespace}/${s.kind}/${s.name}`, s);
+  }
+  return [...byKey.values()];
 }
 
 /** Image references (as pod specs wrote them) the inventory has seen for a digest, running or in history. */
