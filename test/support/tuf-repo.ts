@@ -53,6 +53,8 @@ function signWith(md: Metadata<Root | Targets | Snapshot | Timestamp>, k: RoleKe
   );
 }
 
+/** The TUF specification version tuf-js implements. */
+const SPEC = '1.0.31';
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 const json = (md: Metadata<Root | Targets | Snapshot | Timestamp>) => JSON.stringify(md.toJSON());
 
@@ -60,7 +62,7 @@ export async function startTufRepo(dir: string): Promise<TufRepo> {
   const keys = { root: roleKey(), targets: roleKey(), snapshot: roleKey(), timestamp: roleKey() };
   const intruder = roleKey();
   const future = iso(Date.now() + 365 * 86_400_000);
-  const root = new Root({ version: 1, expires: future, consistentSnapshot: false });
+  const root = new Root({ specVersion: SPEC, version: 1, expires: future, consistentSnapshot: false });
   for (const [role, k] of Object.entries(keys)) root.addKey(k.key, role);
   const rootMd = new Metadata(root);
   signWith(rootMd, keys.root);
@@ -99,6 +101,7 @@ export async function startTufRepo(dir: string): Promise<TufRepo> {
       const target = Buffer.from(JSON.stringify(trustedRoot));
       const targets = new Metadata(
         new Targets({
+          specVersion: SPEC,
           version,
           expires: future,
           targets: {
@@ -112,11 +115,17 @@ export async function startTufRepo(dir: string): Promise<TufRepo> {
       );
       signWith(targets, flaw === 'targets-signature' ? intruder : keys.targets);
       const snapshot = new Metadata(
-        new Snapshot({ version, expires: future, meta: { 'targets.json': new MetaFile({ version }) } }),
+        new Snapshot({
+          specVersion: SPEC,
+          version,
+          expires: future,
+          meta: { 'targets.json': new MetaFile({ version }) },
+        }),
       );
       signWith(snapshot, keys.snapshot);
       const timestamp = new Metadata(
         new Timestamp({
+          specVersion: SPEC,
           version,
           expires: flaw === 'timestamp-expired' ? iso(Date.now() - 86_400_000) : future,
           snapshotMeta: new MetaFile({ version }),
