@@ -213,3 +213,24 @@ describe('TUF refresh of the public-good trusted root', () => {
     ]);
   });
 });
+
+test('status entries read back from Redis are validated: a planted one is counted, never shown', async () => {
+  const p = `${prefix}planted`;
+  const store = new TrustStatusStore(redis, p);
+  await store.put({
+    worker: 'w1',
+    source: 'shipped',
+    fingerprint: '0123456789abcdef',
+    tufRefresh: false,
+    reportedAt: new Date().toISOString(),
+  });
+  await redis.sadd(`${p}:prov:trust:workers`, 'evil', 'gone');
+  await redis.set(
+    `${p}:prov:trust:w:evil`,
+    JSON.stringify({ worker: 'evil', source: 'tuf', fingerprint: 'x' }),
+  );
+  const { roots, unreadable } = await store.list();
+  expect(roots.map((r) => r.worker)).toEqual(['w1']);
+  expect(unreadable).toBe(1);
+  expect(await redis.smembers(`${p}:prov:trust:workers`)).not.toContain('gone');
+});
