@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SerializedBundle } from '@sigstore/bundle';
@@ -64,14 +64,18 @@ afterAll(async () => {
 });
 
 /** A provenance whose config turns TUF refresh on against the loopback repository (fresh cache each time). */
-async function setUp(opts: { tufRefresh?: boolean } = {}) {
+async function setUp(opts: { tufRefresh?: boolean; cacheDir?: string } = {}) {
   repo = await startTufRepo(await mkdtemp(join(dir, 'repo-')));
   const on = opts.tufRefresh ?? true;
   const config = provenanceSchema.parse({
     rules: [{ name: 'release', match: ['**'], keyless: [{ identity: ID, issuer: ISS }] }],
     tufRefresh: on,
     ...(on
-      ? { tufMirrorUrl: repo.url, tufInitialRoot: repo.initialRoot, tufCacheDir: join(dir, `cache-${++n}`) }
+      ? {
+          tufMirrorUrl: repo.url,
+          tufInitialRoot: repo.initialRoot,
+          tufCacheDir: opts.cacheDir ?? join(dir, `cache-${++n}`),
+        }
       : {}),
   });
   const provenance = buildProvenance(config, {});
@@ -85,7 +89,11 @@ async function setUp(opts: { tufRefresh?: boolean } = {}) {
       worker: 'w1',
       // With tufRefresh off the configuration cannot name a mirror: point the client at ours anyway, so a
       // refresh that ran regardless would show in the request count.
-      tuf: { mirrorUrl: repo.url, initialRoot: repo.initialRoot, cacheDir: join(dir, `cache-${++n}`) },
+      ...(on
+        ? {}
+        : {
+            tuf: { mirrorUrl: repo.url, initialRoot: repo.initialRoot, cacheDir: join(dir, `cache-${++n}`) },
+          }),
     });
     running.push(t);
     return t;
@@ -198,6 +206,18 @@ describe('TUF refresh of the public-good trusted root', () => {
     repo.release();
     expect(await t.refresher?.refresh()).toBe(true);
     expect(provenance.root.source).toBe('tuf');
+  });
+
+  test('a TUF cache others can write to is refused (its root.json would be the trust anchor)', async () => {
+    const cacheDir = await mkdtemp(join(dir, 'shared-'));
+    await chmod(cacheDir, 0o777);
+    const { provenance, start } = await setUp({ cacheDir });
+    repo.publish(sig.trustedRoot);
+    const t = start();
+    expect(await t.refresher?.refresh()).toBe(false);
+    expect(t.refresher?.state().lastError).toMatch(/writable by group or others/);
+    expect(provenance.root.source).toBe('shipped');
+    expect(repo.requests).toEqual([]);
   });
 
   test('tufRefresh off: no request reaches the mirror, status says shipped root', async () => {
