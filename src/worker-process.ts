@@ -8,6 +8,7 @@ import { FleetCollector } from './adapters/kubernetes/collector.ts';
 import { registerFreeze } from './adapters/kubernetes/freeze/index.ts';
 import { checkFleetGuardrails } from './adapters/kubernetes/guardrails.ts';
 import { registerQuarantine } from './adapters/kubernetes/quarantine.ts';
+import type { Provenance } from './adapters/provenance.ts';
 import { FileSbomSource } from './adapters/sbom/file-source.ts';
 import { FirstSbomSource, RegistrySbomSource } from './adapters/sbom/registry-source.ts';
 import { SlackAdvisoryPoster } from './adapters/slack/advisory-poster.ts';
@@ -26,10 +27,13 @@ import { startAdvisoryWorker } from './jobs/advisories/worker.ts';
 import { auditPortFromConfig } from './jobs/audit/audit-port.ts';
 import { enqueueBreach } from './jobs/provenance/quarantine-alert.ts';
 import { QuarantineSentinel } from './jobs/provenance/quarantine-sentinel.ts';
+import { startTrustRoot } from './jobs/provenance/trust-root.ts';
+import type { VerifyPorts } from './jobs/provenance/verify-scope.ts';
 import { startVerifyFanOut } from './jobs/provenance/verify-workers.ts';
 import type { CommandPorts } from './jobs/run-command.ts';
 import { buildStatus } from './jobs/status.ts';
 import { Lease } from './store/lease.ts';
+import { TrustStatusStore } from './store/provenance/trust-status.ts';
 import { VerificationCache } from './store/provenance/verification-cache.ts';
 import { startCommandWorker } from './worker.ts';
 
@@ -40,6 +44,7 @@ export function commandPorts(c: Container): CommandPorts {
     status: async () => ({
       ...(await buildStatus([c.commandQueue, c.advisoryQueue], c.syncStates)),
       ...(await advisoryStatus(c)),
+      ...(await trustStatus(c)),
     }),
     inventory: c.inventory,
     advisories: { store: c.advisories, config: c.config.advisories, sboms: sbomSource(c) },
@@ -52,17 +57,34 @@ export function commandPorts(c: Container): CommandPorts {
     auditLog: c.audit,
     audit: auditPortFromConfig(c.config.aws, c.redis, c.config.redis.prefix, c.log),
     actions: { activeFreezes: () => activeFreezes(c), previewFreeze: preview },
-    ...(c.provenance
-      ? {
-          provenance: {
-            policy: c.provenance.policy,
-            ports: c.provenance.ports,
-            trust: c.provenance.trust,
-            cache: new VerificationCache(c.redis, c.config.redis.prefix, c.config.provenance.cacheTtlSeconds),
-          },
-        }
-      : {}),
+    ...(c.provenance ? { provenance: verifyPorts(c, c.provenance) } : {}),
   };
+}
+
+/**
+ * The verify ports over the provenance's current view: getters, so a trusted root refreshed through TUF is
+ * used by the next `/scope verify` (each run reads the view once, see verifyScope).
+ */
+function verifyPorts(c: Container, p: Provenance): VerifyPorts {
+  return {
+    get policy() {
+      return p.policy;
+    },
+    get ports() {
+      return p.ports;
+    },
+    get trust() {
+      return p.trust;
+    },
+    cache: new VerificationCache(c.redis, c.config.redis.prefix, c.config.provenance.cacheTtlSeconds),
+  };
+}
+
+/** The trusted root of every live worker, for status (only when provenance is configured). */
+async function trustStatus(c: Container) {
+  if (!c.provenance) return {};
+  const { roots, unreadable } = await new TrustStatusStore(c.redis, c.config.redis.prefix).list();
+  return { trustRoots: { workers: roots, unreadable } };
 }
 
 const sbomSources = new WeakMap<Container, SbomSource>();
@@ -386,9 +408,18 @@ export async function startWorkerProcess(c: Container): Promise<{ stop: () => Pr
   const witnessChannel = c.config.audit.witnessChannel;
   if (witnessChannel) c.audit.addWitness(new SlackWitness((a) => client.chat.postMessage(a), witnessChannel));
   const fan = c.provenance ? startVerifyFanOut(c) : undefined;
+  // Never awaited: verification starts on the root the worker has (shipped seed) while TUF refreshes it.
+  const trustRoot = c.provenance
+    ? startTrustRoot({
+        provenance: c.provenance,
+        config: c.config.provenance,
+        store: new TrustStatusStore(c.redis, c.config.redis.prefix),
+        log: c.log,
+      })
+    : undefined;
   const base = commandPorts(c);
   const ports =
-    fan && base.provenance ? { ...base, provenance: { ...base.provenance, fanOut: fan.fanOut } } : base;
+    fan && base.provenance ? { ...base, provenance: withFanOut(base.provenance, fan.fanOut) } : base;
   const worker = startCommandWorker(c, { notifier, ports, decorate: actionButtons(c) });
   const actions = startActions(c, notifier);
   c.log.info({ concurrency: c.config.worker.concurrency }, 'command worker started');
@@ -402,6 +433,18 @@ export async function startWorkerProcess(c: Container): Promise<{ stop: () => Pr
       await worker.close();
       await actions.close();
       await fan?.stop();
+      await trustRoot?.stop();
     },
   };
+}
+
+/** Adds the fan-out without reading the getters (a spread would freeze the current view). */
+function withFanOut(vp: VerifyPorts, fanOut: NonNullable<VerifyPorts['fanOut']>): VerifyPorts {
+  return Object.defineProperties(
+    {},
+    {
+      ...Object.getOwnPropertyDescriptors(vp),
+      fanOut: { value: fanOut, enumerable: true },
+    },
+  ) as VerifyPorts;
 }

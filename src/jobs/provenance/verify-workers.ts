@@ -31,7 +31,15 @@ export function startVerifyFanOut(
   const workerConnection = c.connect();
   const worker = new Worker<VerifyChunkData, DigestVerification[]>(
     VERIFY_QUEUE,
-    verifyChunkProcessor({ policy: p.policy, ports: p.ports, cache }),
+    verifyChunkProcessor({
+      get policy() {
+        return p.policy;
+      },
+      get ports() {
+        return p.ports;
+      },
+      cache,
+    }),
     {
       connection: workerConnection,
       prefix,
@@ -44,7 +52,12 @@ export function startVerifyFanOut(
   events.on('error', warn);
   worker.on('error', warn);
   return {
-    fanOut: queueFanOut(queue, events, p.policy.version, opts.chunkSize ? { chunkSize: opts.chunkSize } : {}),
+    fanOut: queueFanOut(
+      queue,
+      events,
+      () => p.policy.version,
+      opts.chunkSize ? { chunkSize: opts.chunkSize } : {},
+    ),
     stop: async () => {
       await worker.close();
       await events.close();
