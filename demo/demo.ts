@@ -26,6 +26,7 @@ import {
 } from '../src/worker-process.ts';
 import { demoAdvisoriesConfig, startDemoAdvisories } from './advisories.ts';
 import { startDemoAws } from './audit.ts';
+import { demoBreach } from './breach.ts';
 import { AGENT_ODD, COMPROMISED, demoFleet, devRollout } from './fleet.ts';
 import { approveAsSecondUser, completeReasonModal, demoActionsConfig, type FreezeDemo } from './freeze.ts';
 import { demoAdmission } from './guardrails.ts';
@@ -169,6 +170,7 @@ export async function runDemo(argv: string[]): Promise<number> {
   for (const h of aws.hints) say(`  ${h}`);
   say('  /scope freeze prod-eu/payments   then: approve   (the second demo user approves)');
   say('  /scope guardrails    (does signature enforcement really block? prod-eu only audits)');
+  say('  breach               (quarantine the digest, then a new prod-eu pod runs it anyway: the alert)');
   say('  /scope status        /scope help        (press N for a button, quit to stop)');
   say('');
 
@@ -177,6 +179,10 @@ export async function runDemo(argv: string[]): Promise<number> {
     if (!input) return true;
     if (input === 'quit' || input === 'exit') return false;
     if (!process.stdin.isTTY || values.script !== undefined) say(dim(`> ${input}`));
+    if (input === 'breach') {
+      await demoBreach(freezeDemo, c, fakes.get('prod-eu'), show);
+      return true;
+    }
     if (input === 'approve') {
       const card = await approveAsSecondUser(freezeDemo);
       if (card) show(card);

@@ -133,3 +133,14 @@ export function devRollout(): { remove: Array<{ namespace: string; name: string 
     add: after.filter((o) => o.kind === 'Pod' || o.kind === 'ReplicaSet'),
   };
 }
+
+/** A new payments/api pod in prod-eu on the compromised digest, started now (the demo's quarantine breach). */
+export function breachPod(): KubeObject {
+  const pods = paymentsApi(COMPROMISED, 5, new Date().toISOString(), '7d9f8c6b5a').filter(
+    (o) => o.kind === 'Pod',
+  );
+  const pod = structuredClone(pods[4] as KubeObject);
+  pod.metadata.name = `api-7d9f8c6b5a-breach${Date.now().toString(36).slice(-4)}`;
+  pod.metadata.uid = `breach-${Date.now()}`;
+  return pod;
+}

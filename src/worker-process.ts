@@ -8,6 +8,7 @@ import { FleetCollector } from './adapters/kubernetes/collector.ts';
 import { registerFreeze } from './adapters/kubernetes/freeze/index.ts';
 import { checkFleetGuardrails } from './adapters/kubernetes/guardrails.ts';
 import { registerQuarantine } from './adapters/kubernetes/quarantine.ts';
+import type { Provenance } from './adapters/provenance.ts';
 import { FileSbomSource } from './adapters/sbom/file-source.ts';
 import { FirstSbomSource, RegistrySbomSource } from './adapters/sbom/registry-source.ts';
 import { SlackAdvisoryPoster } from './adapters/slack/advisory-poster.ts';
@@ -24,10 +25,15 @@ import { AdvisoryMatcher, type AdvisoryPorts } from './jobs/advisories/matcher.t
 import { scheduleAdvisoryJobs } from './jobs/advisories/queue.ts';
 import { startAdvisoryWorker } from './jobs/advisories/worker.ts';
 import { auditPortFromConfig } from './jobs/audit/audit-port.ts';
+import { enqueueBreach } from './jobs/provenance/quarantine-alert.ts';
+import { QuarantineSentinel } from './jobs/provenance/quarantine-sentinel.ts';
+import { startTrustRoot } from './jobs/provenance/trust-root.ts';
+import type { VerifyPorts } from './jobs/provenance/verify-scope.ts';
 import { signerRecords, startVerifyFanOut } from './jobs/provenance/verify-workers.ts';
 import type { CommandPorts } from './jobs/run-command.ts';
 import { buildStatus } from './jobs/status.ts';
 import { Lease } from './store/lease.ts';
+import { TrustStatusStore } from './store/provenance/trust-status.ts';
 import { VerificationCache } from './store/provenance/verification-cache.ts';
 import { startCommandWorker } from './worker.ts';
 
@@ -38,6 +44,7 @@ export function commandPorts(c: Container): CommandPorts {
     status: async () => ({
       ...(await buildStatus([c.commandQueue, c.advisoryQueue], c.syncStates)),
       ...(await advisoryStatus(c)),
+      ...(await trustStatus(c)),
     }),
     inventory: c.inventory,
     advisories: { store: c.advisories, config: c.config.advisories, sboms: sbomSource(c) },
@@ -50,18 +57,35 @@ export function commandPorts(c: Container): CommandPorts {
     auditLog: c.audit,
     audit: auditPortFromConfig(c.config.aws, c.redis, c.config.redis.prefix, c.log),
     actions: { activeFreezes: () => activeFreezes(c), previewFreeze: preview },
-    ...(c.provenance
-      ? {
-          provenance: {
-            policy: c.provenance.policy,
-            ports: c.provenance.ports,
-            trust: c.provenance.trust,
-            cache: new VerificationCache(c.redis, c.config.redis.prefix, c.config.provenance.cacheTtlSeconds),
-            signers: signerRecords(c),
-          },
-        }
-      : {}),
+    ...(c.provenance ? { provenance: verifyPorts(c, c.provenance) } : {}),
   };
+}
+
+/**
+ * The verify ports over the provenance's current view: getters, so a trusted root refreshed through TUF is
+ * used by the next `/scope verify` (each run reads the view once, see verifyScope).
+ */
+function verifyPorts(c: Container, p: Provenance): VerifyPorts {
+  return {
+    get policy() {
+      return p.policy;
+    },
+    get ports() {
+      return p.ports;
+    },
+    get trust() {
+      return p.trust;
+    },
+    cache: new VerificationCache(c.redis, c.config.redis.prefix, c.config.provenance.cacheTtlSeconds),
+    signers: signerRecords(c),
+  };
+}
+
+/** The trusted root of every live worker, for status (only when provenance is configured). */
+async function trustStatus(c: Container) {
+  if (!c.provenance) return {};
+  const { roots, unreadable } = await new TrustStatusStore(c.redis, c.config.redis.prefix).list();
+  return { trustRoots: { workers: roots, unreadable } };
 }
 
 const sbomSources = new WeakMap<Container, SbomSource>();
@@ -173,10 +197,26 @@ export async function activeFreezes(c: Container) {
 /** The approval engine's worker with every registered capability (Freeze today). */
 export function startActions(c: Container, notifier: Notifier): RunningActionWorker {
   const registry = new ActionRegistry();
-  registerFreeze(registry, c.config);
-  registerQuarantine(registry, c.config.clusters, (digest) => knownReferences(c, digest));
+  const freeze = registerFreeze(registry, c.config);
+  registerQuarantine(registry, c.config.clusters, (digest) => knownReferences(c, digest), {
+    planner: freeze.planner,
+    freeze: freeze.freeze,
+    unfreeze: freeze.unfreeze,
+    workloads: (digest) => runningWorkloads(c, digest),
+  });
   if (c.config.aws.regions.length > 0) registerRotate(registry, c.config);
   return startActionWorker(c, { registry, notifier });
+}
+
+/** The workloads that run a digest now, as Freeze selectors (one per cluster/namespace/kind/name). */
+async function runningWorkloads(c: Container, digest: string) {
+  const pods = await c.inventory.podsRunningDigest(digest);
+  const byKey = new Map<string, { cluster: string; namespace: string; kind: string; name: string }>();
+  for (const p of pods) {
+    const s = { cluster: p.cluster, namespace: p.namespace, kind: p.workload.kind, name: p.workload.name };
+    byKey.set(`${s.cluster}/${s.namespace}/${s.kind}/${s.name}`, s);
+  }
+  return [...byKey.values()];
 }
 
 /** Image references (as pod specs wrote them) the inventory has seen for a digest, running or in history. */
@@ -241,6 +281,8 @@ export function startCollector(
     leaseTtlMs?: number;
     /** Called after every lease check with whether this replica collects (tests wait on it). */
     onLeaseCheck?: (collecting: boolean) => void;
+    /** How often the quarantine sentinel re-reads the active quarantines (default 5 s). */
+    sentinelIntervalMs?: number;
   } = {},
 ): { ready: Promise<void>; stop: () => Promise<void> } {
   if (c.config.clusters.length === 0) return { ready: Promise.resolve(), stop: async () => {} };
@@ -253,18 +295,29 @@ export function startCollector(
     ttl,
   );
   let fleet: FleetCollector | undefined;
+  let sentinel: QuarantineSentinel | undefined;
   let stopped = false;
+  const stopFleet = async () => {
+    const f = fleet;
+    fleet = undefined;
+    sentinel?.stop();
+    sentinel = undefined;
+    c.inventory.observeStarts(undefined);
+    await f?.stop();
+  };
   const tick = async () => {
     try {
       if (fleet) {
         if (!(await lease.renew())) {
           log.warn('lost the collector lease; another worker collects now');
-          const f = fleet;
-          fleet = undefined;
-          await f.stop();
+          await stopFleet();
         }
       } else if (await lease.acquire()) {
         log.info('holding the collector lease; collecting inventory');
+        // The quarantine sentinel knows the active quarantines before the first pod is written.
+        sentinel = quarantineSentinel(c, log);
+        await sentinel.start(opts.sentinelIntervalMs);
+        c.inventory.observeStarts(sentinel.observer);
         fleet = FleetCollector.fromConfig(c.config, c.inventory, log);
         fleet.start();
       }
@@ -291,12 +344,21 @@ export function startCollector(
       clearInterval(timer);
       await first;
       if (fleet) {
-        await fleet.stop();
-        fleet = undefined;
+        await stopFleet();
         await lease.release().catch(() => undefined);
       }
     },
   };
+}
+
+/** The collector's quarantine sentinel: active quarantines from the engine's store, breaches to the action queue. */
+function quarantineSentinel(c: Container, log: Container['log']): QuarantineSentinel {
+  return new QuarantineSentinel({
+    requests: c.actions,
+    inventory: c.inventory,
+    enqueue: (b) => enqueueBreach(c.actionQueue, b),
+    log: log.child({ component: 'quarantine-sentinel' }),
+  });
 }
 
 /** Runs the collector in a worker thread so listing big clusters never delays command answers; restarts it if it dies. */
@@ -348,9 +410,18 @@ export async function startWorkerProcess(c: Container): Promise<{ stop: () => Pr
   const witnessChannel = c.config.audit.witnessChannel;
   if (witnessChannel) c.audit.addWitness(new SlackWitness((a) => client.chat.postMessage(a), witnessChannel));
   const fan = c.provenance ? startVerifyFanOut(c) : undefined;
+  // Never awaited: verification starts on the root the worker has (shipped seed) while TUF refreshes it.
+  const trustRoot = c.provenance
+    ? startTrustRoot({
+        provenance: c.provenance,
+        config: c.config.provenance,
+        store: new TrustStatusStore(c.redis, c.config.redis.prefix),
+        log: c.log,
+      })
+    : undefined;
   const base = commandPorts(c);
   const ports =
-    fan && base.provenance ? { ...base, provenance: { ...base.provenance, fanOut: fan.fanOut } } : base;
+    fan && base.provenance ? { ...base, provenance: withFanOut(base.provenance, fan.fanOut) } : base;
   const worker = startCommandWorker(c, { notifier, ports, decorate: actionButtons(c) });
   const actions = startActions(c, notifier);
   c.log.info({ concurrency: c.config.worker.concurrency }, 'command worker started');
@@ -364,6 +435,18 @@ export async function startWorkerProcess(c: Container): Promise<{ stop: () => Pr
       await worker.close();
       await actions.close();
       await fan?.stop();
+      await trustRoot?.stop();
     },
   };
+}
+
+/** Adds the fan-out without reading the getters (a spread would freeze the current view). */
+function withFanOut(vp: VerifyPorts, fanOut: NonNullable<VerifyPorts['fanOut']>): VerifyPorts {
+  return Object.defineProperties(
+    {},
+    {
+      ...Object.getOwnPropertyDescriptors(vp),
+      fanOut: { value: fanOut, enumerable: true },
+    },
+  ) as VerifyPorts;
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -15,16 +16,42 @@ import {
 import { discoverSignatures } from './oci/discover.ts';
 import { isIndexType } from './oci/media-types.ts';
 import { RegistryClient, RegistryError } from './oci/registry-client.ts';
-import { shippedPublicGoodRoot, trustedRootFromFile } from './sigstore/trust.ts';
+import { rootFingerprint, shippedPublicGoodRoot, trustedRootFromFile } from './sigstore/trust.ts';
 import { SigstoreVerifier } from './sigstore/verifier.ts';
 
-/** Everything `/scope verify` needs, built once per process from the configuration and reused. */
-export type Provenance = {
+/** Where the trusted root in use came from, and its fingerprint (`rootFingerprint`). */
+export type TrustRootInfo = {
+  source: 'shipped' | 'tuf' | 'file' | 'given';
+  fingerprint: string;
+  /** `file`: the trusted_root.json path. */
+  path?: string;
+  /** `tuf`: the repository and when the root was fetched from it. */
+  mirror?: string;
+  refreshedAt?: string;
+};
+
+/**
+ * One consistent view for a verification: the verifier built on one trusted root, the ports over it, and the
+ * policy whose version covers both the rules and that root's fingerprint (so cached results and fan-out
+ * chunks made under another root are never taken for current ones).
+ */
+export type ProvenanceView = {
   policy: ProvenancePolicy;
   ports: ProvenancePorts;
-  client: RegistryClient;
   verifier: SigstoreVerifier;
   trust: 'custom' | 'public-good';
+  root: TrustRootInfo;
+};
+
+/**
+ * Everything `/scope verify` needs, built once per process from the configuration and reused. The getters read
+ * the current view; `useRoot` swaps it atomically for verifications that start afterwards (a TUF refresh).
+ */
+export type Provenance = Readonly<ProvenanceView> & {
+  client: RegistryClient;
+  current: () => ProvenanceView;
+  /** Builds a verifier on `root` and makes it current; throws (and keeps the old view) when it cannot. */
+  useRoot: (root: TrustedRoot, info: Omit<TrustRootInfo, 'fingerprint'>) => ProvenanceView;
 };
 
 /**
@@ -50,18 +77,12 @@ export function buildProvenance(
   const root =
     overrides.trustedRoot ??
     (cfg.trustedRoot ? trustedRootFromFile(cfg.trustedRoot) : shippedPublicGoodRoot());
-  let verifier: SigstoreVerifier;
-  try {
-    verifier = new SigstoreVerifier(
-      root,
-      policy.rules.flatMap((r) => r.keys),
-    );
-  } catch (err) {
-    throw new ScopeError(
-      'CONFIG_INVALID',
-      `provenance: bad trust material or key: ${(err as Error).message}`,
-    );
-  }
+  const source: Omit<TrustRootInfo, 'fingerprint'> = overrides.trustedRoot
+    ? { source: 'given' }
+    : cfg.trustedRoot
+      ? { source: 'file', path: cfg.trustedRoot }
+      : { source: 'shipped' };
+  const trust = cfg.trustedRoot || overrides.trustedRoot ? 'custom' : 'public-good';
   const configured: CredentialSource = async (host) => {
     const r = cfg.registries.find((x) => normaliseHost(x.host) === normaliseHost(host));
     if (!r?.username || !r.passwordEnv) return undefined;
@@ -81,18 +102,66 @@ export function buildProvenance(
     })),
     credentials: overrides.credentials ?? firstCredential(configured, dockerConfigCredentials(dockerConfig)),
   });
+  const referrersUnsupported = new Set<string>();
+  const viewOn = (r: TrustedRoot, info: Omit<TrustRootInfo, 'fingerprint'>): ProvenanceView => {
+    let verifier: SigstoreVerifier;
+    try {
+      verifier = new SigstoreVerifier(
+        r,
+        policy.rules.flatMap((x) => x.keys),
+      );
+    } catch (err) {
+      throw new ScopeError(
+        'CONFIG_INVALID',
+        `provenance: bad trust material or key: ${(err as Error).message}`,
+      );
+    }
+    const fingerprint = rootFingerprint(r);
+    return {
+      policy: { ...policy, version: versionWithRoot(policy.version, fingerprint) },
+      ports: registryPorts(client, verifier, referrersUnsupported),
+      verifier,
+      trust,
+      root: { ...info, fingerprint },
+    };
+  };
+  let view = viewOn(root, source);
   return {
-    policy,
     client,
-    verifier,
-    trust: cfg.trustedRoot || overrides.trustedRoot ? 'custom' : 'public-good',
-    ports: registryPorts(client, verifier),
+    current: () => view,
+    useRoot: (r, info) => {
+      view = viewOn(r, info);
+      return view;
+    },
+    get policy() {
+      return view.policy;
+    },
+    get ports() {
+      return view.ports;
+    },
+    get verifier() {
+      return view.verifier;
+    },
+    get trust() {
+      return view.trust;
+    },
+    get root() {
+      return view.root;
+    },
   };
 }
 
+/** The policy version results are cached and chunked under: the rules' version and the root's fingerprint. */
+export function versionWithRoot(policyVersion: string, rootFingerprint: string): string {
+  return createHash('sha256').update(`${policyVersion}\n${rootFingerprint}`).digest('hex').slice(0, 16);
+}
+
 /** The provenance ports over a registry client and a verifier. */
-export function registryPorts(client: RegistryClient, verifier: SigstoreVerifier): ProvenancePorts {
-  const referrersUnsupported = new Set<string>();
+export function registryPorts(
+  client: RegistryClient,
+  verifier: SigstoreVerifier,
+  referrersUnsupported = new Set<string>(),
+): ProvenancePorts {
   return {
     manifest: async (repo, reference, signal) => {
       const m = await client.manifest(repo, reference, signal);

@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq';
 import { type Coverage, caveatsFor, coverageOf } from '../domain/inventory/completeness.ts';
+import type { TrustRootStatus } from '../store/provenance/trust-status.ts';
 
 /** Sync health of one cluster as recorded by the inventory collector. */
 export type ClusterSyncState = {
@@ -36,6 +37,11 @@ export type StatusReport = {
     problems: number;
     failures: number;
   }>;
+  /**
+   * The Sigstore trusted root each live worker verifies with (present when provenance is configured): source,
+   * fingerprint, last TUF refresh error. `unreadable`: entries in Redis that failed validation.
+   */
+  trustRoots?: { workers: TrustRootStatus[]; unreadable: number };
 } & Coverage;
 
 /** Status of the clusters alone, with how complete the inventory is (the CLI's `--live` status uses it too). */

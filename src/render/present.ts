@@ -16,6 +16,7 @@ import { completenessLabel } from './inventory/coverage.ts';
 import { presentDigest, presentImage, presentWhere } from './inventory/present-inventory.ts';
 import { type Block, bold, code, join, lit, type Message, md } from './message.ts';
 import { presentGuardrails } from './provenance/present-guardrails.ts';
+import { presentTrustStatus } from './provenance/present-trust.ts';
 import { presentVerify } from './provenance/present-verify.ts';
 import { when } from './time.ts';
 
@@ -117,6 +118,7 @@ function presentStatus(report: StatusReport, ctx: PresentContext): Message {
     });
   }
   blocks.push(...presentAdvisoryStatus(report, now));
+  blocks.push(...presentTrustStatus(report, now));
   blocks.push({ kind: 'context', text: join([footer(ctx), completenessLabel(report)], ' · ') });
   return {
     summary: `scope status: ${report.workers.length} workers, inventory ${report.completeness} (${report.clustersAnswered} of ${report.clustersTotal} clusters answering)`,

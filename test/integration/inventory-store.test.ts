@@ -74,6 +74,33 @@ describe('InventoryStore: re-lists written page by page, fingerprints, mark and 
     await redis.quit();
   });
 
+  it('tells the start observer about digests a pod newly runs, before the write: a failing observer leaves the old record', async () => {
+    const t1 = new Date('2026-11-25T10:00:00Z');
+    const seen: string[] = [];
+    let fail = false;
+    store.observeStarts((started) => {
+      for (const s of started) seen.push(`${s.pod.name}:${s.digests.map((d) => d.slice(7, 12)).join(',')}`);
+      if (fail) throw new Error('queue down');
+    });
+    await relist(store, fleet(), t1);
+    expect(seen).toHaveLength(20);
+    seen.length = 0;
+    // Unchanged pods and changed pods without a new digest say nothing.
+    await relist(store, fleet(), t1);
+    await store.upsertPod({ ...pod('a', 0, A), node: 'node-2' }, t1);
+    expect(seen).toEqual([]);
+    // A container that restarts on another digest is a start; when the observer fails, nothing is stored and
+    // the same change is reported again on the next write.
+    fail = true;
+    await expect(store.upsertPod(pod('a', 0, B2), t1)).rejects.toThrow('queue down');
+    expect(await store.podsRunningDigest(B2)).toEqual([]);
+    fail = false;
+    expect(await store.upsertPod(pod('a', 0, B2), t1)).toBe(true);
+    expect(seen).toEqual([`a-0:${B2.slice(7, 12)}`, `a-0:${B2.slice(7, 12)}`]);
+    expect((await store.podsRunningDigest(B2)).map((p) => p.name)).toEqual(['a-0']);
+    store.observeStarts(undefined);
+  });
+
   it('writes an unchanged re-list as nothing: same fingerprints, no record rewritten', async () => {
     const t1 = new Date('2026-11-25T10:00:00Z');
     expect(await relist(store, fleet(), t1)).toEqual({ pods: 20, written: 20, unchanged: 0, removed: 0 });

@@ -60,6 +60,24 @@ function verifyResult(): CommandResult {
   } as unknown as CommandResult;
 }
 
+/** Release of request `id` through its inverse button, two approvals; returns the release request id. */
+async function release(h: Awaited<ReturnType<typeof startFreezeScope>>, id: string): Promise<string> {
+  const trigger = `release-${Date.now()}`;
+  await click(h, 'U0RESPONDER', 'inverse', id, { trigger });
+  const view = await h.slack.waitFor(() => h.slack.views.find((v) => v.trigger_id === trigger));
+  await submitReason(h, view.id, String(view.view.private_metadata), 'U0RESPONDER', 'vendor re-signed 5.2');
+  const card = await h.slack.waitFor(
+    () => h.slack.messages(CHANNEL).find((m) => requestIdOf(m) && requestIdOf(m) !== id),
+    20_000,
+  );
+  const id2 = requestIdOf(card) as string;
+  await waitCard(h, id2, /waiting for approval/);
+  await click(h, 'U0APPROVER1', 'approve', id2);
+  await click(h, 'U0APPROVER2', 'approve', id2);
+  await waitCard(h, id2, /— done/);
+  return id2;
+}
+
 describe('Quarantine through the approval engine', () => {
   it('offers Quarantine for a failing digest only; after two approvals the policy rejects the digest and its tags; Release removes it', async () => {
     const k = await fakeClusters([{ name: 'prod-eu', environment: 'prod' }]);
@@ -98,7 +116,10 @@ describe('Quarantine through the approval engine', () => {
       },
     );
     const buttons = decorated.blocks.flatMap((b) => (b.kind === 'actions' ? b.buttons : []));
-    expect(buttons.map((b) => b.label)).toEqual([`Quarantine ${DIGEST.slice(7, 19)} (unsigned)`]);
+    expect(buttons.map((b) => b.label)).toEqual([
+      `Quarantine ${DIGEST.slice(7, 19)} (unsigned)`,
+      `Quarantine + freeze ${DIGEST.slice(7, 19)}`,
+    ]);
     const offerId = buttons[0]?.value as string;
     expect(offerId).toMatch(/^[a-f0-9]{32}$/);
 
@@ -137,29 +158,67 @@ describe('Quarantine through the approval engine', () => {
     expect(admits(policy, pod('registry.example.com/vendor/agent:5.3')).allowed).toBe(true);
 
     // Release goes through the same approval and removes exactly what was created.
-    const trigger2 = `release-${Date.now()}`;
-    await click(h, 'U0RESPONDER', 'inverse', id, { trigger: trigger2 });
-    const view2 = await h.slack.waitFor(() => h.slack.views.find((v) => v.trigger_id === trigger2));
-    await submitReason(
-      h,
-      view2.id,
-      String(view2.view.private_metadata),
-      'U0RESPONDER',
-      'vendor re-signed 5.2',
-    );
-    const card2 = await h.slack.waitFor(
-      () => h.slack.messages(CHANNEL).find((m) => requestIdOf(m) && requestIdOf(m) !== id),
-      20_000,
-    );
-    const id2 = requestIdOf(card2) as string;
-    await waitCard(h, id2, /waiting for approval/);
-    await click(h, 'U0APPROVER1', 'approve', id2);
-    await click(h, 'U0APPROVER2', 'approve', id2);
-    await waitCard(h, id2, /— done/);
+    await release(h, id);
     expect(prod.get(VAP, 'ValidatingAdmissionPolicy', undefined, name)).toBeUndefined();
     expect(prod.get(VAP, 'ValidatingAdmissionPolicyBinding', undefined, name)).toBeUndefined();
 
     const kinds = (await h.container.audit.recent(500)).map((e) => `${e.kind}:${e.outcome}`);
     expect(kinds.filter((k) => k.startsWith('action:')).length).toBeGreaterThan(0);
+  });
+
+  it('Quarantine + freeze: one request quarantines the digest and pauses the workloads that run it; Release undoes both', async () => {
+    const k = await fakeClusters([{ name: 'prod-eu', environment: 'prod' }]);
+    cleanups.push(k.close);
+    const prod = k.fakes.get('prod-eu') as FakeKube;
+    serveAdmissionKinds(prod);
+    prod.load([makeNamespace('agents')]);
+    prod.load(
+      makeDeploymentChain({
+        namespace: 'agents',
+        deployment: 'agent',
+        containers: [
+          {
+            name: 'agent',
+            image: 'registry.example.com/vendor/agent:5.2',
+            imageID: `registry.example.com/vendor/agent@${DIGEST}`,
+          },
+        ],
+      }).objects,
+    );
+    const h = await startFreezeScope(k.clusters);
+    cleanups.push(h.close);
+    await FleetCollector.fromConfig(h.config, h.container.inventory).syncOnce();
+    const decorated = await withActionButtons(
+      verifyResult(),
+      { summary: 'verify', blocks: [] },
+      { store: h.container.actions, channelId: CHANNEL, userId: 'U0RESPONDER', now: new Date() },
+    );
+    const both = decorated.blocks
+      .flatMap((b) => (b.kind === 'actions' ? b.buttons : []))
+      .find((b) => b.label.startsWith('Quarantine + freeze')) as { value: string };
+    const trigger = `qf-${Date.now()}`;
+    await click(h, 'U0RESPONDER', 'offer', both.value, { trigger });
+    const view = await h.slack.waitFor(() => h.slack.views.find((v) => v.trigger_id === trigger));
+    await submitReason(h, view.id, both.value, 'U0RESPONDER', 'vendor agent 5.2 is compromised');
+    const card = await h.slack.waitFor(() => h.slack.messages(CHANNEL).find((m) => requestIdOf(m)), 20_000);
+    const id = requestIdOf(card) as string;
+    const pending = await waitCard(h, id, /waiting for approval/);
+    // The card lists the policy objects and the workload to pause, in one plan.
+    expect(pending).toContain('and freeze deploys of 1 workload(s)');
+    expect(pending).toContain('ValidatingAdmissionPolicyBinding');
+    expect(pending).toContain('spec.paused');
+    const deployment = () =>
+      prod.get('apps/v1', 'Deployment', 'agents', 'agent') as unknown as { spec: { paused?: boolean } };
+    expect(deployment().spec.paused).toBeUndefined();
+    await click(h, 'U0APPROVER1', 'approve', id);
+    await click(h, 'U0APPROVER2', 'approve', id);
+    await waitCard(h, id, /— done/);
+    const name = `scope-quarantine-${DIGEST.slice(7, 23)}`;
+    expect(prod.get(VAP, 'ValidatingAdmissionPolicy', undefined, name)).toBeDefined();
+    expect(deployment().spec.paused).toBe(true);
+
+    await release(h, id);
+    expect(prod.get(VAP, 'ValidatingAdmissionPolicy', undefined, name)).toBeUndefined();
+    expect(deployment().spec.paused).toBeUndefined();
   });
 });

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { lstatSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
@@ -40,8 +41,61 @@ export function trustedRootFromJSON(json: unknown, what = 'trusted root'): Trust
   return root;
 }
 
-/** Online only: asks the Sigstore TUF repository for the current public-good root (opt-in `tufRefresh`). */
-export async function refreshPublicGoodRoot(cachePath: string): Promise<TrustedRoot> {
-  const { getTrustedRoot } = await import('@sigstore/tuf');
-  return getTrustedRoot({ cachePath });
+/**
+ * What a trusted root is known by: SHA-256 of its normalised JSON (first 16 hex). The same root read from the
+ * seed, a file or TUF has the same fingerprint; any change of key, log or validity window changes it.
+ */
+export function rootFingerprint(root: TrustedRoot): string {
+  return createHash('sha256')
+    .update(JSON.stringify(TrustedRoot.toJSON(root)))
+    .digest('hex')
+    .slice(0, 16);
+}
+
+export type TufOptions = {
+  mirrorUrl: string;
+  /** Initial root.json of the repository; without it `@sigstore/tuf` uses the seed it ships (default mirror). */
+  initialRoot?: string;
+  cacheDir: string;
+  timeoutMs?: number;
+  retries?: number;
+};
+
+/**
+ * Online: asks a TUF repository for its current `trusted_root.json` through `@sigstore/tuf` (tuf-js), which
+ * checks the root chain, signatures, expiry, versions and the target's hashes, and keeps the metadata in
+ * `cacheDir` so a later refresh cannot be rolled back. Throws on any failure; the caller keeps its root.
+ */
+export async function fetchTufRoot(o: TufOptions): Promise<TrustedRoot> {
+  assertPrivateDir(o.cacheDir);
+  const { initTUF } = await import('@sigstore/tuf');
+  const tuf = await initTUF({
+    mirrorURL: o.mirrorUrl.replace(/\/+$/, ''),
+    cachePath: o.cacheDir,
+    ...(o.initialRoot ? { rootPath: o.initialRoot } : {}),
+    timeout: o.timeoutMs ?? 10_000,
+    retry: { retries: o.retries ?? 2 },
+  });
+  const text = await tuf.getTarget('trusted_root.json');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new Error('the TUF target trusted_root.json is not JSON');
+  }
+  return trustedRootFromJSON(json, 'the TUF target trusted_root.json');
+}
+
+/**
+ * The TUF cache holds the root scope trusts next: it must be ours alone. Creates it 0700 when missing and
+ * refuses one owned by another user or writable by group or others (a shared /tmp is the usual trap).
+ */
+export function assertPrivateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const st = lstatSync(dir);
+  if (!st.isDirectory()) throw new Error(`TUF cache ${dir} is not a directory`);
+  const uid = process.getuid?.();
+  if (uid !== undefined && st.uid !== uid)
+    throw new Error(`TUF cache ${dir} belongs to uid ${st.uid}, not to this process (uid ${uid})`);
+  if (st.mode & 0o022) throw new Error(`TUF cache ${dir} is writable by group or others (chmod 700 it)`);
 }

@@ -98,6 +98,16 @@ export type InventoryWriter = {
   recordSync(sync: ClusterSync): Promise<void>;
 };
 
+/** A pod whose stored record gained digests in a write: a new pod, or containers that (re)started on another image. */
+export type DigestsStarted = { pod: PodRecord; digests: string[] };
+
+/**
+ * Told about every write that makes a pod run a digest it did not run before, *before* that write is stored: an
+ * observer that fails (or a crash in between) leaves the old record, so the next event or re-list reports the
+ * start again. Must return quickly for digests it does not care about.
+ */
+export type StartObserver = (started: readonly DigestsStarted[]) => Promise<void> | void;
+
 /** One full LIST of a cluster being written page by page (mark), then swept (finish). */
 export type ClusterRelist = {
   writePage(pods: readonly PodRecord[], at: Date): Promise<void>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isLoopbackHost } from '../slack/urls.ts';
 import { buildPolicy, globToRegExp, type ProvenancePolicy } from './policy.ts';
 
 const HOST = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$/;
@@ -91,8 +92,19 @@ export const provenanceSchema = z
     dockerConfig: z.string().min(1).optional(),
     /** A trusted_root.json (private Sigstore, air-gapped); default: the public-good root shipped with scope. */
     trustedRoot: z.string().min(1).optional(),
-    /** Refresh the public-good root through TUF at start (needs network); off by default. */
+    /** Refresh the public-good root through TUF (worker: at start, then every tufRefreshHours); off by default. */
     tufRefresh: z.boolean().default(false),
+    /** The TUF repository (default https://tuf-repo-cdn.sigstore.dev); https, http only to loopback. */
+    tufMirrorUrl: z.string().min(1).optional(),
+    /** The initial (trusted) root.json of that repository; needed for any mirror but the default one. */
+    tufInitialRoot: z.string().min(1).optional(),
+    /** Where TUF metadata is kept between refreshes (rollback protection); default <tmpdir>/scope-tuf. */
+    tufCacheDir: z.string().min(1).optional(),
+    tufRefreshHours: z
+      .number()
+      .min(0.1)
+      .max(24 * 7)
+      .optional(),
     cacheTtlSeconds: z
       .number()
       .int()
@@ -103,6 +115,7 @@ export const provenanceSchema = z
   })
   .strict()
   .superRefine((p, ctx) => {
+    for (const issue of tufProblems(p)) ctx.addIssue({ code: 'custom', ...issue });
     const hosts = new Set<string>();
     for (const [i, r] of p.registries.entries()) {
       if (hosts.has(r.host))
@@ -122,6 +135,67 @@ export const provenanceSchema = z
   .default({ registries: [], tufRefresh: false, cacheTtlSeconds: 3600, rules: [] });
 
 export type ProvenanceConfig = z.infer<typeof provenanceSchema>;
+
+/** The public-good Sigstore TUF repository; `@sigstore/tuf` ships its initial root. */
+export const DEFAULT_TUF_MIRROR = 'https://tuf-repo-cdn.sigstore.dev';
+export const DEFAULT_TUF_REFRESH_HOURS = 24;
+
+const TUF_KEYS = ['tufMirrorUrl', 'tufInitialRoot', 'tufCacheDir', 'tufRefreshHours'] as const;
+
+/** Why the TUF settings cannot work together; each names its key. */
+function tufProblems(p: {
+  trustedRoot?: string | undefined;
+  tufRefresh: boolean;
+  tufMirrorUrl?: string | undefined;
+  tufInitialRoot?: string | undefined;
+  tufCacheDir?: string | undefined;
+  tufRefreshHours?: number | undefined;
+}): Array<{ path: string[]; message: string }> {
+  const out: Array<{ path: string[]; message: string }> = [];
+  if (p.tufMirrorUrl !== undefined) {
+    const problem = tufMirrorProblem(p.tufMirrorUrl);
+    if (problem) out.push({ path: ['tufMirrorUrl'], message: problem });
+  }
+  if (!p.tufRefresh) {
+    for (const k of TUF_KEYS)
+      if (p[k] !== undefined)
+        out.push({ path: [k], message: `${k} is set but tufRefresh is false: it would do nothing` });
+    return out;
+  }
+  if (p.trustedRoot !== undefined)
+    out.push({
+      path: ['tufRefresh'],
+      message:
+        'tufRefresh refreshes the public-good root; it cannot be combined with a custom trustedRoot (set one or the other)',
+    });
+  const mirror = (p.tufMirrorUrl ?? DEFAULT_TUF_MIRROR).replace(/\/+$/, '');
+  if (mirror !== DEFAULT_TUF_MIRROR && p.tufInitialRoot === undefined)
+    out.push({
+      path: ['tufInitialRoot'],
+      message: `the mirror ${mirror} is not the public-good one: set tufInitialRoot to its trusted root.json`,
+    });
+  return out;
+}
+
+/**
+ * Why scope may not fetch TUF metadata from this URL, or undefined. TUF signs what it serves, but https still
+ * keeps the refresh private and hard to stall; plain http only to loopback (tests), no credentials in the URL.
+ */
+export function tufMirrorProblem(raw: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return 'not a URL';
+  }
+  if (url.username || url.password) return 'credentials in the mirror URL are not allowed';
+  if (url.search || url.hash) return 'the mirror URL takes no query or fragment';
+  if (url.protocol === 'https:') return undefined;
+  if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) return undefined;
+  return url.protocol === 'http:'
+    ? `plain http to ${url.hostname}: the mirror must use https (http only to loopback)`
+    : `scheme ${url.protocol.replace(/:$/, '')} (https only)`;
+}
 
 /** The policy as the verifier uses it; key files are read by the adapter (`loadTrustedKeys`). */
 export function policyFromConfig(p: ProvenanceConfig, keyPem: (path: string) => string): ProvenancePolicy {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { breachSchema } from '../../store/provenance/quarantine-breaches.ts';
 
 /** BullMQ queue for the approval engine: plan, execute, card refresh, expiry, recheck. */
 export const ACTION_QUEUE = 'scope-actions';
@@ -18,8 +19,12 @@ export const actionJobSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('card'), requestId: id }),
   z.object({ type: z.literal('expire'), requestId: id }),
   z.object({ type: z.literal('recheck'), requestId: id }),
+  /** A pod started running a quarantined digest anyway (queued by the collector's quarantine sentinel). */
+  z.object({ type: z.literal('quarantine-alert'), breach: breachSchema }),
 ]);
 export type ActionJobData = z.infer<typeof actionJobSchema>;
+/** The jobs the approval engine itself runs (everything but the breach alerts). */
+export type EngineJobData = Exclude<ActionJobData, { type: 'quarantine-alert' }>;
 
 /** Deterministic BullMQ job ids (no ':' allowed): the same event always maps to the same job. */
 export const actionJobIds = {

@@ -17,7 +17,7 @@ import { presentRequestCard } from '../../render/actions/present-request.ts';
 import { md } from '../../render/message.ts';
 import type { ActionStore } from '../../store/actions/action-store.ts';
 import type { AuditLog } from '../../store/audit/audit-log.ts';
-import type { ActionJobData } from './definitions.ts';
+import type { ActionJobData, EngineJobData } from './definitions.ts';
 import { enqueueAction } from './enqueue.ts';
 import type { ActionRegistry } from './registry.ts';
 
@@ -50,7 +50,7 @@ export class ActionEngine {
     return this.#p.now?.() ?? new Date();
   }
 
-  async run(data: ActionJobData, signal: AbortSignal): Promise<string> {
+  async run(data: EngineJobData, signal: AbortSignal): Promise<string> {
     switch (data.type) {
       case 'plan':
         return this.#plan(data, signal);

@@ -1,10 +1,10 @@
 import type { Queue } from 'bullmq';
-import { type ActionJobData, actionJobIds } from './definitions.ts';
+import { type ActionJobData, actionJobIds, type EngineJobData } from './definitions.ts';
 
 /** Adds an action job under its deterministic id: adding the same event twice yields one job. */
 export async function enqueueAction(
   queue: Queue<ActionJobData>,
-  data: ActionJobData,
+  data: EngineJobData,
   opts: { execution?: number; rev?: number; delayMs?: number; attempts?: number } = {},
 ): Promise<void> {
   const jobId =

@@ -47,11 +47,12 @@ async function quarantineButtons(
     (r) => QUARANTINE_OUTCOMES.has(r.outcome.status) && /^sha256:[0-9a-f]{64}$/.test(r.digest),
   );
   for (const r of failing.slice(0, MAX_BUTTONS)) {
+    const what = `${r.digest.slice(0, 19)}… (${r.outcome.status}, ${r.repository})`;
     const offer = await ctx.store.saveOffer({
       kind: 'quarantine',
       input: { digest: r.digest, references: [] },
       label: cap(
-        `Quarantine ${r.digest.slice(0, 19)}… (${r.outcome.status}, ${r.repository}): every cluster rejects new pods that use it or a tag that resolves to it. A second person must approve before anything changes.`,
+        `Quarantine ${what}: every cluster rejects new pods that use it or a tag that resolves to it. A second person must approve before anything changes.`,
       ),
       channelId: ctx.channelId,
       createdBy: ctx.userId,
@@ -61,6 +62,24 @@ async function quarantineButtons(
       action: ACTION_IDS.offer,
       label: cap(`Quarantine ${r.digest.slice(7, 19)} (${r.outcome.status})`),
       value: offer.id,
+      style: 'danger',
+    });
+    // Where it runs now, the same request can also freeze deploys of those workloads (one approval).
+    if (r.runsAt.length === 0) continue;
+    const both = await ctx.store.saveOffer({
+      kind: 'quarantine',
+      input: { digest: r.digest, references: [], freeze: true },
+      label: cap(
+        `Quarantine ${what} and freeze deploys of the workloads that run it now. The plan lists every object; a second person must approve before anything changes.`,
+      ),
+      channelId: ctx.channelId,
+      createdBy: ctx.userId,
+      createdAt: ctx.now.toISOString(),
+    });
+    buttons.push({
+      action: ACTION_IDS.offer,
+      label: cap(`Quarantine + freeze ${r.digest.slice(7, 19)}`),
+      value: both.id,
       style: 'danger',
     });
   }

@@ -1,5 +1,7 @@
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Container } from '../../container.ts';
+import { QuarantineBreachStore } from '../../store/provenance/quarantine-breaches.ts';
+import { runBreachAlert } from '../provenance/quarantine-alert.ts';
 import { ACTION_QUEUE, type ActionJobData, actionJobSchema } from './definitions.ts';
 import { ActionEngine, type EnginePorts } from './engine.ts';
 
@@ -27,13 +29,23 @@ export function startActionWorker(
     defaultApprovers: c.config.access.approvers,
     log,
   });
+  const breaches = new QuarantineBreachStore(c.redis, c.config.redis.prefix);
   const processor = async (job: Job<ActionJobData>, _token?: string, signal?: AbortSignal) => {
     const parsed = actionJobSchema.safeParse(job.data);
     if (!parsed.success) {
       log.error({ jobId: job.id }, 'action job with invalid data refused');
       throw new UnrecoverableError('invalid action job data');
     }
-    const outcome = await engine.run(parsed.data, signal ?? new AbortController().signal);
+    const outcome =
+      parsed.data.type === 'quarantine-alert'
+        ? await runBreachAlert(parsed.data.breach, {
+            requests: c.actions,
+            breaches,
+            notifier: ports.notifier,
+            audit: c.audit,
+            log,
+          })
+        : await engine.run(parsed.data, signal ?? new AbortController().signal);
     log.info({ jobId: job.id, type: parsed.data.type, outcome }, 'action job done');
     return outcome;
   };

@@ -37,11 +37,14 @@ export type FanOut = (
   now: Date,
   signal?: AbortSignal,
   onChunkDone?: (n: number) => void,
+  /** The policy version the caller verifies under; default: the fan-out's own. */
+  policyVersion?: string,
 ) => Promise<DigestVerification[]>;
 
 /**
  * The chunk processor: validates the job data read from Redis, refuses a chunk made under another policy
- * version (a worker with a different configuration must not answer for it), verifies, caches, returns.
+ * version (a worker with a different configuration or trusted root must not answer for it), verifies, caches,
+ * returns. `policy` and `ports` may be getters over a swappable view; they are read once per chunk.
  */
 export function verifyChunkProcessor(deps: {
   policy: ProvenancePolicy;
@@ -58,9 +61,10 @@ export function verifyChunkProcessor(deps: {
     const parsed = chunkSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`bad verify chunk: ${parsed.error.issues[0]?.message}`);
     const data = parsed.data;
-    if (data.policyVersion !== deps.policy.version)
+    const { policy, ports } = deps;
+    if (data.policyVersion !== policy.version)
       throw new UnrecoverableError(
-        `chunk made under policy ${data.policyVersion}, this worker has ${deps.policy.version}`,
+        `chunk made under policy ${data.policyVersion}, this worker has ${policy.version} (another configuration or trusted root; run the command again)`,
       );
     const limit = pLimit(deps.concurrency ?? 32);
     const now = new Date(data.now);
@@ -71,9 +75,9 @@ export function verifyChunkProcessor(deps: {
       ...(t.tag ? { tag: t.tag } : {}),
     }));
     const results = await Promise.all(
-      targets.map((t) => limit(() => verifyDigest(deps.ports, deps.policy, t, now, signal))),
+      targets.map((t) => limit(() => verifyDigest(ports, policy, t, now, signal))),
     );
-    await deps.cache?.putMany(deps.policy.version, results);
+    await deps.cache?.putMany(policy.version, results);
     await deps.signers?.record(results);
     return results;
   };
@@ -86,11 +90,13 @@ export function verifyChunkProcessor(deps: {
 export function queueFanOut(
   queue: Queue<VerifyChunkData, DigestVerification[]>,
   events: QueueEvents,
-  policyVersion: string,
+  defaultVersion: string | (() => string),
   opts: { chunkSize?: number; timeoutMs?: number; attempts?: number } = {},
 ): FanOut {
   const size = opts.chunkSize ?? 100;
-  return async (targets, now, signal, onChunkDone) => {
+  return async (targets, now, signal, onChunkDone, version) => {
+    const policyVersion =
+      version ?? (typeof defaultVersion === 'function' ? defaultVersion() : defaultVersion);
     const chunks: VerifyTarget[][] = [];
     for (let i = 0; i < targets.length; i += size) chunks.push(targets.slice(i, i + size));
     await events.waitUntilReady();

@@ -41,7 +41,10 @@ export type VerifyReport = {
   generatedAt: string;
 };
 
-/** What `/scope verify` needs: the verifier ports and policy, an optional cache, and how many digests at once. */
+/**
+ * What `/scope verify` needs: the verifier ports and policy, an optional cache, and how many digests at once.
+ * `policy`, `ports` and `trust` may be getters over a swappable view (a TUF refresh); they are read once per run.
+ */
 export type VerifyPorts = {
   policy: ProvenancePolicy;
   ports: ProvenancePorts;
@@ -114,7 +117,10 @@ export async function verifyScope(
     });
   }
   const list = [...targets.values()];
-  const version = vp.policy.version;
+  // One view for the whole run, read in one synchronous step: a trusted-root refresh that lands meanwhile
+  // applies to the next verification, never to half of this one.
+  const { policy, ports, trust } = vp;
+  const version = policy.version;
   const cached = vp.cache
     ? await vp.cache.getMany(
         version,
@@ -139,6 +145,7 @@ export async function verifyScope(
         done += n;
         progress?.(done, list.length);
       },
+      version,
     );
     for (const [k, i] of misses.entries()) fresh.set(i, out[k] as DigestVerification);
   } else {
@@ -146,13 +153,7 @@ export async function verifyScope(
       misses.map((i) =>
         limit(async () => {
           signal?.throwIfAborted();
-          const r = await verifyDigest(
-            vp.ports,
-            vp.policy,
-            (list[i] as (typeof list)[number]).target,
-            now,
-            signal,
-          );
+          const r = await verifyDigest(ports, policy, (list[i] as (typeof list)[number]).target, now, signal);
           fresh.set(i, r);
           progress?.(++done, list.length);
         }),
@@ -177,7 +178,7 @@ export async function verifyScope(
   return {
     scope: label,
     policyVersion: version,
-    trust: vp.trust,
+    trust,
     counts,
     results: withWhere,
     cached: cached.filter(Boolean).length,

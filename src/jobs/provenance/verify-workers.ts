@@ -32,7 +32,16 @@ export function startVerifyFanOut(
   const workerConnection = c.connect();
   const worker = new Worker<VerifyChunkData, DigestVerification[]>(
     VERIFY_QUEUE,
-    verifyChunkProcessor({ policy: p.policy, ports: p.ports, cache, signers: signerRecords(c) }),
+    verifyChunkProcessor({
+      get policy() {
+        return p.policy;
+      },
+      get ports() {
+        return p.ports;
+      },
+      cache,
+      signers: signerRecords(c),
+    }),
     {
       connection: workerConnection,
       prefix,
@@ -45,7 +54,12 @@ export function startVerifyFanOut(
   events.on('error', warn);
   worker.on('error', warn);
   return {
-    fanOut: queueFanOut(queue, events, p.policy.version, opts.chunkSize ? { chunkSize: opts.chunkSize } : {}),
+    fanOut: queueFanOut(
+      queue,
+      events,
+      () => p.policy.version,
+      opts.chunkSize ? { chunkSize: opts.chunkSize } : {},
+    ),
     stop: async () => {
       await worker.close();
       await events.close();

@@ -1,6 +1,12 @@
 import { hash } from 'node:crypto';
 import type { ChainableCommander, Redis } from 'ioredis';
-import { type PodRecord, podKey, workloadKey } from '../../domain/inventory/inventory.ts';
+import {
+  type DigestsStarted,
+  type PodRecord,
+  podKey,
+  type StartObserver,
+  workloadKey,
+} from '../../domain/inventory/inventory.ts';
 import { parsePodRecord } from '../../domain/inventory/record-guard.ts';
 import { firstSeenValue } from './history.ts';
 
@@ -60,11 +66,17 @@ export class IndexWrites {
   readonly #redis: Redis;
   readonly #k: (...parts: string[]) => string;
   readonly #ttl: number;
+  #observer: StartObserver | undefined;
 
   constructor(redis: Redis, k: (...parts: string[]) => string, ttlSeconds: number) {
     this.#redis = redis;
     this.#k = k;
     this.#ttl = ttlSeconds;
+  }
+
+  /** Sets the one observer told about digests that start (see `StartObserver`); `undefined` removes it. */
+  observeStarts(observer: StartObserver | undefined): void {
+    this.#observer = observer;
   }
 
   /**
@@ -98,12 +110,17 @@ export class IndexWrites {
     const old = await this.#redis.hmget(this.#k('pods', cluster), ...items.map((i) => i.key));
     const now = at.toISOString();
     const b = new Batch();
+    const started: DigestsStarted[] = [];
     items.forEach((it, i) => {
       const json = old[i];
       const before = json ? parsePodRecord(json) : undefined;
       const ref = `${cluster}|${it.key}`;
       const oldM = memberships(before);
       const newM = memberships(it.pod);
+      if (this.#observer) {
+        const fresh = [...newM.digests].filter((d) => !oldM.digests.has(d));
+        if (fresh.length > 0) started.push({ pod: it.pod, digests: fresh });
+      }
       for (const d of oldM.digests) if (!newM.digests.has(d)) b.add(b.srem, this.#k('digest', d), ref);
       for (const r of oldM.repos) if (!newM.repos.has(r)) b.add(b.srem, this.#k('repo', r), ref);
       for (const d of newM.digests) {
@@ -125,6 +142,8 @@ export class IndexWrites {
       b.podFields.push(it.key, it.json);
       b.fpFields.push(it.key, it.print);
     });
+    // Before the write: if the observer fails, the old record stays and the start is reported again later.
+    if (this.#observer && started.length > 0) await this.#observer(started);
     await this.#flush(cluster, b, now);
   }
 

@@ -8,6 +8,7 @@ import {
   podKey,
   type ReadStats,
   type RelistResult,
+  type StartObserver,
 } from '../../domain/inventory/inventory.ts';
 import { parsePodRecord } from '../../domain/inventory/record-guard.ts';
 import type { ClusterSyncState, SyncStateReader } from '../../jobs/status.ts';
@@ -97,6 +98,11 @@ export class InventoryStore implements InventoryWriter, SyncStateReader {
     const relist = this.beginRelist(cluster, environment);
     await relist.writePage(pods, at);
     return relist.finish(at);
+  }
+
+  /** The observer told about pods that start running digests, before each such write (the quarantine sentinel). */
+  observeStarts(observer: StartObserver | undefined): void {
+    this.#writes.observeStarts(observer);
   }
 
   async upsertPod(pod: PodRecord, at: Date): Promise<boolean> {

@@ -9,7 +9,12 @@ import { FreezePlanner } from './planner.ts';
 export function registerFreeze(
   registry: ActionRegistry,
   config: Pick<Config, 'clusters' | 'actions'>,
-): { preview: (input: unknown, signal: AbortSignal) => Promise<ActionPlan> } {
+): {
+  preview: (input: unknown, signal: AbortSignal) => Promise<ActionPlan>;
+  planner: FreezePlanner;
+  freeze: FreezeExecutor;
+  unfreeze: UnfreezeExecutor;
+} {
   // Actions use the cluster's actor credentials when configured (write access kept apart from the reader's).
   const clusters = new Map(
     config.clusters.map((c) => {
@@ -26,7 +31,9 @@ export function registerFreeze(
     }),
   );
   const planner = new FreezePlanner(clusters, config.actions.gitops);
-  registry.register(planner, new FreezeExecutor(clusters));
-  registry.registerExecutor(new UnfreezeExecutor(clusters));
-  return { preview: (input, signal) => planner.plan(input, signal) };
+  const freeze = new FreezeExecutor(clusters);
+  const unfreeze = new UnfreezeExecutor(clusters);
+  registry.register(planner, freeze);
+  registry.registerExecutor(unfreeze);
+  return { preview: (input, signal) => planner.plan(input, signal), planner, freeze, unfreeze };
 }
