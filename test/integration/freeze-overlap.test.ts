@@ -2,8 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { FakeKube } from '../../src/testing/fake-kube.ts';
 import { deployment } from '../../src/testing/freeze-fixtures.ts';
 import {
-  CHANNEL,
   type Card,
+  CHANNEL,
   click,
   fakeClusters,
   patches,
