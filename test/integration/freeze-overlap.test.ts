@@ -1,4 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { UnfreezeExecutor } from '../../src/adapters/kubernetes/freeze/executor.ts';
+import { KubeObjects } from '../../src/adapters/kubernetes/objects.ts';
+import type { ClusterConfig } from '../../src/config.ts';
+import type { ActionContext, Holding, PlanStep } from '../../src/domain/actions/contract.ts';
 import type { FakeKube } from '../../src/testing/fake-kube.ts';
 import { deployment } from '../../src/testing/freeze-fixtures.ts';
 import {
@@ -162,5 +166,77 @@ describe('Freeze: two freezes covering the same object', () => {
     const ub = await requestUnfreeze(h, b.requestId, B_BY);
     await approveDone(h, ub);
     expect(api(stage).spec.paused).toBeUndefined();
+  });
+});
+
+describe('Unfreeze executor: hand-over markers', () => {
+  const A = 'a'.repeat(32);
+  const B = 'b'.repeat(32);
+  const U = 'c'.repeat(32);
+  const KEY = 'stage-1/Deployment/payments/api';
+  const PATH = '/apis/apps/v1/namespaces/payments/deployments/api';
+  const target = {
+    system: 'kubernetes' as const,
+    location: 'stage-1',
+    environment: 'staging',
+    kind: 'Deployment',
+    namespace: 'payments',
+    name: 'api',
+  };
+
+  async function executor(annotations: Record<string, string>) {
+    const k = await fakeClusters([{ name: 'stage-1', environment: 'staging' }]);
+    cleanups.push(k.close);
+    const fake = k.fakes.get('stage-1') as FakeKube;
+    fake.load([deployment('payments', 'api', { paused: true }, { annotations })]);
+    const config = { ...k.clusters[0], inCluster: false } as ClusterConfig;
+    return { fake, unfreeze: new UnfreezeExecutor(new Map([['stage-1', new KubeObjects(config)]])) };
+  }
+
+  const ctx = (holders: Holding[]): ActionContext => ({
+    requestId: U,
+    requestedBy: 'U0RESPONDER',
+    approvedBy: ['U0APPROVER1'],
+    reason: 'r',
+    now: () => new Date(),
+    signal: AbortSignal.timeout(10_000),
+    holders: async () => holders,
+  });
+
+  const step = (freezeRequestId: string, extra: Record<string, unknown> = {}): PlanStep => ({
+    key: KEY,
+    target,
+    description: '',
+    change: { kind: 'Deployment', path: PATH, prior: null, freezeRequestId, freezeStepKey: KEY, ...extra },
+    state: 'todo',
+  });
+
+  it('a hand-over that landed but was not recorded is recognised on resume, never repeated', async () => {
+    const { fake, unfreeze } = await executor({
+      'scope.dev/freeze-step': `${A}/${KEY}`,
+      'scope.dev/freeze-request': A,
+      'scope.dev/frozen-by': 'U0RESPONDER',
+      'scope.dev/freeze-prior': 'null',
+    });
+    const b = [{ requestId: B, requestedBy: B_BY, stepKey: KEY }];
+    const first = await unfreeze.apply(step(A), ctx(b));
+    expect(first).toMatchObject({ state: 'skipped', error: `still frozen by request ${B} (${B_BY})` });
+    // The crash: the record was lost; the resumed step finds its own marker and records the same outcome.
+    const again = await unfreeze.apply(step(A), ctx(b));
+    expect(again).toMatchObject({ state: 'skipped', error: `still frozen by request ${B} (${B_BY})` });
+    expect(patches(fake)).toHaveLength(1);
+    expect(api(fake).spec.paused).toBe(true);
+  });
+
+  it('a handed-over prior value that is malformed on the object is refused: left frozen, failed, said so', async () => {
+    const { fake, unfreeze } = await executor({
+      'scope.dev/freeze-step': `${B}/${KEY}`,
+      'scope.dev/freeze-request': B,
+      'scope.dev/freeze-prior': '"sometimes"',
+    });
+    const r = await unfreeze.apply(step(B, { held: true }), ctx([]));
+    expect(r).toMatchObject({ state: 'failed', error: expect.stringContaining('missing or malformed') });
+    expect(patches(fake)).toEqual([]);
+    expect(api(fake).spec.paused).toBe(true);
   });
 });
