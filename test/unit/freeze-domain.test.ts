@@ -161,7 +161,7 @@ describe('GitOps owners', () => {
 });
 
 describe('inverse plan', () => {
-  it('restores applied steps from their recorded prior, leaves skipped ones alone', () => {
+  it('restores applied steps from their recorded prior; skipped ones only if handed over; names other holders', () => {
     const target = {
       system: 'kubernetes' as const,
       location: 'c1',
@@ -205,8 +205,47 @@ describe('inverse plan', () => {
       { key: 'c1/Deployment/ns/c', state: 'failed', error: 'x', at: '' },
     ]);
     expect(inv.kind).toBe('unfreeze');
-    expect(inv.steps.map((s) => s.key)).toEqual(['c1/Deployment/ns/a']);
+    // The skipped one is a `held` step: restored only if another freeze hands it over; the failed one is not.
+    expect(inv.steps.map((s) => s.key)).toEqual(['c1/Deployment/ns/a', 'c1/Deployment/ns/b']);
     expect(inv.steps[0]?.change).toMatchObject({ prior: false, freezeRequestId: 'r'.repeat(32) });
+    expect(inv.steps[0]?.change).not.toHaveProperty('held');
+    expect(inv.steps[1]?.change).toMatchObject({ prior: null, held: true });
+    expect(inv.title).toMatch(/^Unfreeze 1 object /);
     expect(inv.notes.join(' ')).toMatch(/already frozen/);
+    expect(inv.steps.some((s) => s.reason)).toBe(false);
+
+    // Another active freeze holding `a` (not the one undone, not another kind) is named on the plan.
+    const held = [
+      {
+        requestId: 'r'.repeat(32),
+        requestedBy: 'U1',
+        stepKey: 'c1/Deployment/ns/a',
+        kind: 'freeze' as const,
+        target,
+      },
+      {
+        requestId: 'q'.repeat(32),
+        requestedBy: 'U2',
+        stepKey: 'c1/Deployment/ns/a',
+        kind: 'quarantine' as const,
+        target,
+      },
+      {
+        requestId: 'b'.repeat(32),
+        requestedBy: 'U3',
+        stepKey: 'c1/Deployment/ns/a',
+        kind: 'freeze' as const,
+        target,
+      },
+    ];
+    const annotated = inverseFreezePlan(
+      'r'.repeat(32),
+      plan,
+      [{ key: 'c1/Deployment/ns/a', state: 'applied', prior: false, at: '' }],
+      held,
+    );
+    expect(annotated.steps[0]?.reason).toBe(
+      `will stay frozen: still frozen by request ${'b'.repeat(32)} (U3)`,
+    );
   });
 });

@@ -69,7 +69,18 @@ export type ActionContext = {
   reason: string;
   now: () => Date;
   signal: AbortSignal;
+  /**
+   * The other active, not undone requests of `kind` that hold `target` in their wanted state, oldest first
+   * (read fresh on each call, provided by the engine). An inverse step asks before it undoes anything.
+   */
+  holders?: (kind: ActionKind, target: StepTarget) => Promise<Holding[]>;
 };
+
+/** An active request that holds a target (applied it, or found it already in place and counts on it). */
+export type Holding = { requestId: string; requestedBy: string; stepKey: string };
+
+/** A holding with what and of which kind: what the engine hands to `inverse` when it plans. */
+export type HeldTarget = Holding & { kind: ActionKind; target: StepTarget };
 
 /** Computes a plan against live state; `input` is capability-specific JSON stored server-side with the offer. */
 export interface ActionPlanner {
@@ -91,8 +102,22 @@ export interface ActionExecutor {
   /**
    * The inverse plan, derived only from the executed plan and its records (prior values). `requestId` is the
    * executed request's id, so inverse steps can check the object still carries that request's marker.
+   * `held` lists what other active requests hold right now (the step is checked again when it runs).
    */
-  inverse?(plan: ActionPlan, records: StepRecord[], requestId?: string): ActionPlan;
+  inverse?(
+    plan: ActionPlan,
+    records: StepRecord[],
+    requestId?: string,
+    held?: readonly HeldTarget[],
+  ): ActionPlan;
+  /**
+   * A second, separately approved action offered once this one finished (Rotate → delete the old key): the
+   * engine stores it as an offer and the card shows its button. Undefined when there is nothing to offer.
+   */
+  followUp?(
+    plan: ActionPlan,
+    records: StepRecord[],
+  ): { kind: ActionKind; input: unknown; label: string; button: string } | undefined;
   /** Re-reads a step's object after a while: is the change still in place (something may fight it)? */
   recheck?(step: PlanStep, record: StepRecord, signal: AbortSignal): Promise<'held' | 'reverted' | 'unknown'>;
 }

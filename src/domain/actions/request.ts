@@ -38,6 +38,8 @@ export type ActionRequest = {
   inverseOf?: string;
   /** Set on the original once an inverse request finished. */
   undoneBy?: string;
+  /** A second, separately approved action offered after this one finished (its offer id and button label). */
+  followUp?: { offerId: string; label: string };
 };
 
 /** Why a click changed nothing; each has a sentence the user sees ephemerally. */

@@ -38,6 +38,8 @@ export type KindSpec = {
   isFrozen: (obj: RawObject) => boolean;
   /** The exact prior value of the touched field (null when absent). */
   prior: (obj: RawObject) => unknown;
+  /** Whether a value read back from an object's annotation can be a prior value of this field. */
+  isPrior: (value: unknown) => boolean;
   freezePatch: () => Record<string, unknown>;
   restorePatch: (prior: unknown) => Record<string, unknown>;
   describe: (obj: RawObject) => string;
@@ -47,6 +49,7 @@ const flag = (field: 'paused' | 'suspend') => ({
   field: `spec.${field}`,
   isFrozen: (o: RawObject) => o.spec?.[field] === true,
   prior: (o: RawObject) => o.spec?.[field] ?? null,
+  isPrior: (v: unknown) => v === null || typeof v === 'boolean',
   freezePatch: () => ({ spec: { [field]: true } }),
   restorePatch: (prior: unknown) => ({ spec: { [field]: prior ?? null } }),
   describe: (o: RawObject) => `spec.${field}: ${show(o.spec?.[field])} → true`,
@@ -56,6 +59,7 @@ const updateStrategy = {
   field: 'spec.updateStrategy',
   isFrozen: (o: RawObject) => strategyOf(o)?.type === 'OnDelete',
   prior: (o: RawObject) => o.spec?.updateStrategy ?? null,
+  isPrior: (v: unknown) => v === null || isRecord(v),
   // The API server rejects OnDelete while rollingUpdate is set (422): remove it in the same patch.
   freezePatch: () => ({ spec: { updateStrategy: { type: 'OnDelete', rollingUpdate: null } } }),
   restorePatch: (prior: unknown) => ({ spec: { updateStrategy: prior ?? null } }),
@@ -66,6 +70,7 @@ const argoSync = {
   field: 'spec.syncPolicy.automated',
   isFrozen: (o: RawObject) => !isRecord(syncPolicyOf(o)?.automated),
   prior: (o: RawObject) => o.spec?.syncPolicy ?? null,
+  isPrior: (v: unknown) => v === null || isRecord(v),
   freezePatch: () => ({ spec: { syncPolicy: { automated: null } } }),
   restorePatch: (prior: unknown) => ({ spec: { syncPolicy: prior ?? null } }),
   describe: (o: RawObject) =>

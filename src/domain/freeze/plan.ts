@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { ActionPlan, PlanStep, StepRecord } from '../actions/contract.ts';
+import type { ActionPlan, HeldTarget, Holding, PlanStep, StepRecord } from '../actions/contract.ts';
+import { holdersOf } from '../actions/holdings.ts';
 import { type FreezableKind, isFreezableKind } from './kinds.ts';
 
 /** What a Freeze offer stores: which workloads, by cluster/environment/namespace/kind/name. */
@@ -39,6 +40,8 @@ export const unfreezeChangeSchema = z
     prior: z.unknown(),
     freezeRequestId: z.string(),
     freezeStepKey: z.string(),
+    /** Already frozen when the freeze ran: restore only what another freeze handed over (prior on the object). */
+    held: z.literal(true).optional(),
   })
   .strict();
 export type UnfreezeChange = z.infer<typeof unfreezeChangeSchema>;
@@ -48,44 +51,68 @@ export function stepKey(cluster: string, kind: string, namespace: string | undef
 }
 
 /**
- * The unfreeze plan, from the executed freeze plan and its step records only: every step that was applied is
- * restored to its recorded prior value; objects that were already frozen (skipped) are left alone.
+ * The unfreeze plan, from the executed freeze plan and its step records only. Every step that was applied is
+ * restored to its recorded prior value. Objects that were already frozen when this freeze ran (skipped, or
+ * already in place at planning) get a `held` step: restored only if another freeze handed them over to this
+ * one (the object then carries this request's marker and the original prior value), left alone otherwise.
+ * `held` (other active freezes' holdings) only annotates the card: each step asks again when it runs.
  */
 export function inverseFreezePlan(
   freezeRequestId: string,
   plan: ActionPlan,
   records: readonly StepRecord[],
+  held: readonly HeldTarget[] = [],
 ): ActionPlan {
   const byKey = new Map(records.map((r) => [r.key, r]));
+  const others = held.filter((h) => h.kind === 'freeze' && h.requestId !== freezeRequestId);
   const steps: PlanStep[] = [];
+  let restorable = 0;
   for (const s of plan.steps) {
     const rec = byKey.get(s.key);
-    if (rec?.state !== 'applied') continue;
+    const applied = s.state === 'todo' && rec?.state === 'applied';
+    const inPlace = s.state === 'already-done' || (s.state === 'todo' && rec?.state === 'skipped');
+    if (!applied && !inPlace) continue;
     const change = freezeChangeSchema.safeParse(s.change);
     if (!change.success || !isFreezableKind(change.data.kind)) continue;
+    if (applied) restorable++;
+    const holder = holdersOf(others, s.target)[0];
     steps.push({
       key: s.key,
       target: s.target,
-      description: `restore ${describePrior(change.data.kind, rec.prior)}`,
+      description: applied
+        ? `restore ${describePrior(change.data.kind, rec?.prior)}`
+        : 'was already frozen when this freeze ran: restored only if another freeze hands it over, left alone otherwise',
       change: {
         kind: change.data.kind,
         path: change.data.path,
-        prior: rec.prior ?? null,
+        prior: applied ? (rec?.prior ?? null) : null,
         freezeRequestId,
         freezeStepKey: s.key,
+        ...(applied ? {} : { held: true as const }),
       } satisfies UnfreezeChange,
       state: 'todo',
+      ...(holder ? { reason: `will stay frozen: ${stillFrozenBy(holder)}` } : {}),
       ...(s.ownerOf ? { ownerOf: s.ownerOf } : {}),
     });
   }
-  const left = plan.steps.filter((s) => byKey.get(s.key)?.state === 'skipped').length;
+  const left = steps.length - restorable;
   return {
     kind: 'unfreeze',
-    title: `Unfreeze ${steps.length} object${steps.length === 1 ? '' : 's'} frozen by request ${freezeRequestId.slice(0, 8)}`,
+    title: `Unfreeze ${restorable} object${restorable === 1 ? '' : 's'} frozen by request ${freezeRequestId.slice(0, 8)}`,
     steps,
     environments: [...new Set(steps.map((s) => s.target.environment))],
-    notes: left > 0 ? [`${left} object(s) were already frozen before this freeze and stay as they are.`] : [],
+    notes:
+      left > 0
+        ? [
+            `${left} object(s) were already frozen before this freeze and stay as they are, unless another freeze handed them over to it.`,
+          ]
+        : [],
   };
+}
+
+/** The reason an unfreeze leaves an object frozen: another active freeze still holds it. */
+export function stillFrozenBy(h: Holding): string {
+  return `still frozen by request ${h.requestId} (${h.requestedBy})`;
 }
 
 function describePrior(kind: FreezableKind, prior: unknown): string {

@@ -3,7 +3,14 @@ import pLimit from 'p-limit';
 import type { Notifier } from '../../adapters/slack/notifier.ts';
 import { approvalPolicy, type DefaultApprovers } from '../../domain/actions/approval.ts';
 import type { ActionsConfig } from '../../domain/actions/approval-config.ts';
-import type { ActionKind, ActionPlan, PlanStep, StepRecord } from '../../domain/actions/contract.ts';
+import type {
+  ActionKind,
+  ActionPlan,
+  PlanStep,
+  StepRecord,
+  StepTarget,
+} from '../../domain/actions/contract.ts';
+import { heldTargets } from '../../domain/actions/holdings.ts';
 import {
   type ActionRequest,
   executionOutcome,
@@ -19,6 +26,7 @@ import type { ActionStore } from '../../store/actions/action-store.ts';
 import type { AuditLog } from '../../store/audit/audit-log.ts';
 import type { ActionJobData, EngineJobData } from './definitions.ts';
 import { enqueueAction } from './enqueue.ts';
+import { HoldingsReader } from './holdings.ts';
 import type { ActionRegistry } from './registry.ts';
 
 /** What the engine's worker side needs; built by the worker process, the same in tests and the demo. */
@@ -97,7 +105,9 @@ export class ActionEngine {
         if (!original) throw new ScopeError('NOT_FOUND', `request ${src} to undo no longer exists`);
         const records = [...(await store.steps(src)).values()];
         if (!inverse.inverse) throw new ScopeError('INTERNAL', `${inverse.kind} has no inverse`);
-        plan = inverse.inverse(original.plan, records, src);
+        // What other active requests hold now, for the card; each inverse step asks again when it runs.
+        const held = await new HoldingsReader(store).held(inverse.kind);
+        plan = inverse.inverse(original.plan, records, src, held);
         inverseOf = src;
       } else {
         const planner = this.#p.registry.planner(offer.kind);
@@ -161,6 +171,7 @@ export class ActionEngine {
       return r !== undefined && r.state !== 'failed';
     };
     const todo = request.plan.steps.filter((s) => s.state === 'todo' && !done(s));
+    const holdings = new HoldingsReader(store);
     const ctx = {
       requestId,
       requestedBy: request.requestedBy,
@@ -168,6 +179,7 @@ export class ActionEngine {
       reason: request.reason,
       now: () => this.#now(),
       signal,
+      holders: (kind: ActionKind, target: StepTarget) => holdings.holders(kind, target),
     };
     let lastCard = 0;
     const limit = pLimit(this.#p.actions.parallelism);
@@ -231,15 +243,38 @@ export class ActionEngine {
   async #afterFinish(r: ActionRequest, records: ReadonlyMap<string, StepRecord>): Promise<void> {
     const { store, registry } = this.#p;
     const executor = registry.executor(r.kind);
-    const anyApplied = [...records.values()].some((x) => x.state === 'applied');
-    if (executor?.inverseKind && anyApplied)
+    // Active while it holds anything: applied, or found in place and counted on (another request must not
+    // undo it). A request that holds nothing has nothing to undo.
+    if (executor?.inverseKind && heldTargets(r, records).length > 0)
       await store.setActive(r.kind, r.id, true, Date.parse(r.createdAt));
+    if (executor?.followUp && (r.state === 'done' || r.state === 'partial'))
+      await this.#offerFollowUp(r, records);
     if (r.inverseOf && r.state === 'done') {
       const forward = registry.forwardOf(r.kind);
       await store.transition(r.inverseOf, (o) => ({ next: { ...o, rev: o.rev + 1, undoneBy: r.id } }));
       if (forward) await store.setActive(forward.kind, r.inverseOf, false);
       await this.refreshCard(r.inverseOf);
     }
+  }
+
+  /** Stores the follow-up offer (Rotate → delete the old key) once and names it on the request for the card. */
+  async #offerFollowUp(r: ActionRequest, records: ReadonlyMap<string, StepRecord>): Promise<void> {
+    const executor = this.#p.registry.executor(r.kind);
+    const next = executor?.followUp?.(r.plan, [...records.values()]);
+    if (!next || r.followUp) return;
+    const offer = await this.#p.store.saveOffer({
+      kind: next.kind,
+      input: next.input,
+      label: next.label.slice(0, 300),
+      channelId: r.channelId,
+      createdBy: r.requestedBy,
+      createdAt: this.#now().toISOString(),
+    });
+    await this.#p.store.transition(r.id, (o) =>
+      o.followUp
+        ? {}
+        : { next: { ...o, rev: o.rev + 1, followUp: { offerId: offer.id, label: next.button } } },
+    );
   }
 
   async #expire(requestId: string): Promise<string> {

@@ -1,5 +1,6 @@
 import type { ApprovalPolicy } from '../../domain/actions/approval.ts';
 import type { ActionKind, PlanStep, StepRecord } from '../../domain/actions/contract.ts';
+import { heldTargets } from '../../domain/actions/holdings.ts';
 import type { ActionRequest } from '../../domain/actions/request.ts';
 import { environmentRank } from '../../domain/inventory/inventory.ts';
 import {
@@ -117,14 +118,23 @@ function buttonsFor(v: CardView): Button[] {
   if ((r.state === 'partial' || r.state === 'failed') && retryable) {
     out.push({ action: ACTION_IDS.retry, label: 'Retry failed steps', value: r.id });
   }
-  const applied = [...v.records.values()].some((x) => x.state === 'applied');
+  // Undoable while it holds anything: applied, or found in place and counted on (its inverse hands over).
   if (
     v.inverseKind &&
     !r.undoneBy &&
-    applied &&
+    heldTargets(r, v.records).length > 0 &&
     (r.state === 'done' || r.state === 'partial' || r.state === 'failed')
   ) {
     out.push({ action: ACTION_IDS.inverse, label: VERB[v.inverseKind] ?? v.inverseKind, value: r.id });
+  }
+  // A second, separately approved action (Rotate → delete the old key): the button holds the offer id only.
+  if (r.followUp && (r.state === 'done' || r.state === 'partial')) {
+    out.push({
+      action: ACTION_IDS.offer,
+      label: r.followUp.label,
+      value: r.followUp.offerId,
+      style: 'danger',
+    });
   }
   return out;
 }
@@ -158,6 +168,7 @@ function stepLine(s: PlanStep, v: CardView): Text {
     md`: ${s.description}`,
   ];
   if (s.state === 'impossible' && s.reason) parts.push(md` — cannot: ${s.reason}`);
+  if (s.state === 'todo' && s.reason && !rec) parts.push(md` — ${s.reason}`);
   if (rec?.state === 'failed' && rec.error) parts.push(md` — failed: ${rec.error}`);
   if (rec?.state === 'skipped' && rec.error) parts.push(md` — ${rec.error}`);
   if (recheck === 'reverted') parts.push(md` — ${bold('reverted since')}`);

@@ -130,6 +130,11 @@ export class ActionStore {
     else await this.#redis.zrem(`${this.#p}:active:${kind}`, requestId);
   }
 
+  /** Ids of the active requests of a kind, oldest first (no request is read). */
+  async activeIds(kind: string): Promise<string[]> {
+    return this.#redis.zrange(`${this.#p}:active:${kind}`, '0', '-1');
+  }
+
   async active(kind: string): Promise<ActionRequest[]> {
     const ids = await this.#redis.zrange(`${this.#p}:active:${kind}`, '0', '-1');
     const out: ActionRequest[] = [];

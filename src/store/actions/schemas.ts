@@ -70,6 +70,7 @@ export const requestSchema = z.object({
   finishedAt: z.string().optional(),
   inverseOf: z.string().optional(),
   undoneBy: z.string().optional(),
+  followUp: z.object({ offerId: z.string().regex(/^[a-f0-9]{32}$/), label: z.string().max(75) }).optional(),
 });
 
 export const recordSchema = z.object({

@@ -11,9 +11,11 @@ import {
 import type {
   ActionContext,
   ActionExecutor,
+  ActionPlan,
   PlanStep,
   StepRecord,
 } from '../../../domain/actions/contract.ts';
+import { rotateFinishOffer } from '../../../domain/rotate/offer.ts';
 import {
   changeSchema,
   marker,
@@ -54,6 +56,23 @@ export class RotateExecutor implements ActionExecutor {
     this.#clients = clients;
     this.#kube = kube;
     this.#destinations = new KeyDestinations(clients, kube);
+  }
+
+  /**
+   * After a rotation that deactivated the user's old key(s): offer their deletion (`rotate-finish`) as a second,
+   * separately approved request. Nothing for a rotation that deactivated nothing.
+   */
+  followUp(plan: ActionPlan, records: StepRecord[]) {
+    if (this.kind !== 'rotate') return undefined;
+    const input = rotateFinishOffer(plan, records);
+    if (!input) return undefined;
+    const keys = input.accessKeyIds.join(', ');
+    return {
+      kind: 'rotate-finish' as const,
+      input,
+      label: `Delete the old access key${input.accessKeyIds.length === 1 ? '' : 's'} ${keys} of ${input.user} (account ${input.account}), deactivated by this rotation. Deleting cannot be undone; a second person must approve.`,
+      button: input.accessKeyIds.length === 1 ? 'Delete old key' : 'Delete old keys',
+    };
   }
 
   async apply(s: PlanStep, ctx: ActionContext): Promise<StepRecord> {

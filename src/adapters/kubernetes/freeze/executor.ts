@@ -2,6 +2,7 @@ import type {
   ActionContext,
   ActionExecutor,
   ActionPlan,
+  HeldTarget,
   PlanStep,
   StepRecord,
 } from '../../../domain/actions/contract.ts';
@@ -13,7 +14,12 @@ import {
   type RawObject,
   stepMarker,
 } from '../../../domain/freeze/kinds.ts';
-import { freezeChangeSchema, inverseFreezePlan, unfreezeChangeSchema } from '../../../domain/freeze/plan.ts';
+import {
+  freezeChangeSchema,
+  inverseFreezePlan,
+  stillFrozenBy,
+  unfreezeChangeSchema,
+} from '../../../domain/freeze/plan.ts';
 import { type KubeObjects, KubeRequestError } from '../objects.ts';
 
 const CONFLICT_RETRIES = 3;
@@ -54,15 +60,16 @@ export class FreezeExecutor implements ActionExecutor {
         return {
           key: step.key,
           state: 'applied',
-          prior: parsePrior(annotations[ANNOTATIONS.prior]),
+          prior: parsePrior(annotations[ANNOTATIONS.prior]) ?? null,
           at: at(),
         };
       }
       if (spec.isFrozen(obj)) {
+        const by = annotations[ANNOTATIONS.request];
         return {
           key: step.key,
           state: 'skipped',
-          error: 'already frozen before this request: left alone',
+          error: `already frozen before this request${by ? ` (by request ${by})` : ''}: left alone`,
           at: at(),
         };
       }
@@ -84,8 +91,13 @@ export class FreezeExecutor implements ActionExecutor {
     });
   }
 
-  inverse(plan: ActionPlan, records: StepRecord[], requestId = ''): ActionPlan {
-    return inverseFreezePlan(requestId, plan, records);
+  inverse(
+    plan: ActionPlan,
+    records: StepRecord[],
+    requestId = '',
+    held: readonly HeldTarget[] = [],
+  ): ActionPlan {
+    return inverseFreezePlan(requestId, plan, records, held);
   }
 
   async recheck(
@@ -107,7 +119,10 @@ export class FreezeExecutor implements ActionExecutor {
   }
 }
 
-/** Restores the exact prior value a freeze recorded; leaves alone objects no longer frozen by that request. */
+/**
+ * Restores the exact prior value a freeze recorded; leaves alone objects no longer frozen by that request; hands
+ * over (marker and original prior, on the object) what another active freeze still holds instead of undoing it.
+ */
 export class UnfreezeExecutor implements ActionExecutor {
   readonly kind = 'unfreeze' as const;
   readonly #clusters: Clusters;
@@ -133,22 +148,70 @@ export class UnfreezeExecutor implements ActionExecutor {
     if (!cluster)
       return { key: step.key, state: 'failed', error: `unknown cluster ${step.target.location}`, at: at() };
     const marker = stepMarker(ctx.requestId, step.key);
+    const skipped = (error: string): StepRecord => ({ key: step.key, state: 'skipped', error, at: at() });
     return withConflictRetry(step, at, async () => {
       const obj = (await cluster.get(c.path, ctx.signal)) as RawObject;
       const annotations = obj.metadata?.annotations ?? {};
+      // Landed before a crash but not recorded: either restored, or handed over to another freeze.
       if (annotations[ANNOTATIONS.unfreezeStep] === marker) {
+        const holder = annotations[ANNOTATIONS.request];
+        if (annotations[ANNOTATIONS.step] && holder && holder !== c.freezeRequestId) {
+          return skipped(
+            stillFrozenBy({
+              requestId: holder,
+              requestedBy: annotations[ANNOTATIONS.by] ?? 'unknown',
+              stepKey: '',
+            }),
+          );
+        }
         return { key: step.key, state: 'applied', prior: spec.prior(obj), at: at() };
       }
       if (annotations[ANNOTATIONS.step] !== stepMarker(c.freezeRequestId, c.freezeStepKey)) {
+        if (!c.held) return skipped('no longer carries this freeze (changed since): left alone');
+        const holders = (await ctx.holders?.('freeze', step.target)) ?? [];
+        const by = holders.find((h) => h.requestId === annotations[ANNOTATIONS.request]);
+        return skipped(
+          by
+            ? stillFrozenBy(by)
+            : 'was already frozen before this freeze and nothing handed it over: left alone',
+        );
+      }
+      // The prior value travels with the marker: recorded by this request, or handed over on the object.
+      const prior = c.held ? parsePrior(annotations[ANNOTATIONS.prior]) : c.prior;
+      if (prior === undefined || !spec.isPrior(prior)) {
         return {
           key: step.key,
-          state: 'skipped',
-          error: 'no longer carries this freeze (changed since): left alone',
+          state: 'failed',
+          error: `the prior value handed over on the object (${ANNOTATIONS.prior}) is missing or malformed: left frozen, restore it by hand`,
           at: at(),
         };
       }
+      // Another active freeze still counts on it: never undo what it holds; it inherits the original prior.
+      const holder = ((await ctx.holders?.('freeze', step.target)) ?? []).find(
+        (h) => h.requestId !== c.freezeRequestId,
+      );
+      if (holder) {
+        await cluster.patch(
+          c.path,
+          {
+            metadata: {
+              resourceVersion: obj.metadata?.resourceVersion,
+              annotations: {
+                [ANNOTATIONS.by]: holder.requestedBy,
+                [ANNOTATIONS.at]: at(),
+                [ANNOTATIONS.request]: holder.requestId,
+                [ANNOTATIONS.step]: stepMarker(holder.requestId, holder.stepKey),
+                [ANNOTATIONS.prior]: JSON.stringify(prior),
+                [ANNOTATIONS.unfreezeStep]: marker,
+              },
+            },
+          },
+          ctx.signal,
+        );
+        return skipped(stillFrozenBy(holder));
+      }
       const current = spec.prior(obj);
-      const patch = mergeDeep(spec.restorePatch(c.prior), {
+      const patch = mergeDeep(spec.restorePatch(prior), {
         metadata: {
           resourceVersion: obj.metadata?.resourceVersion,
           annotations: {
@@ -202,12 +265,13 @@ function outcomeText(err: KubeRequestError): string {
   }
 }
 
+/** The prior value an object's annotation carries; undefined when absent or not JSON (never guessed). */
 function parsePrior(raw: string | undefined): unknown {
-  if (raw === undefined) return null;
+  if (raw === undefined) return undefined;
   try {
     return JSON.parse(raw) as unknown;
   } catch {
-    return null;
+    return undefined;
   }
 }
 
