@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
 const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
@@ -34,5 +35,28 @@ export class Lease {
 
   async holder(): Promise<string | null> {
     return this.#redis.get(this.#key);
+  }
+}
+
+/**
+ * Runs `fn` while holding a short lease on `key` (polling every 25 ms for at most `waitMs`), so that updates of
+ * one thing (an approval card, an alert) happen one at a time across workers; `busy` names it in the timeout error.
+ */
+export async function withLease<T>(
+  redis: Redis,
+  key: string,
+  fn: () => Promise<T>,
+  opts: { ttlMs: number; waitMs: number; busy: () => Error },
+): Promise<T> {
+  const lease = new Lease(redis, key, randomUUID(), opts.ttlMs);
+  const deadline = Date.now() + opts.waitMs;
+  while (!(await lease.acquire())) {
+    if (Date.now() > deadline) throw opts.busy();
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  try {
+    return await fn();
+  } finally {
+    await lease.release();
   }
 }

@@ -60,6 +60,33 @@ function verifyResult(): CommandResult {
   } as unknown as CommandResult;
 }
 
+/** prod-eu running the vendor agent Deployment on DIGEST (tag 5.2), synced into scope with two approvers. */
+async function agentFleet() {
+  const k = await fakeClusters([{ name: 'prod-eu', environment: 'prod' }]);
+  cleanups.push(k.close);
+  const prod = k.fakes.get('prod-eu') as FakeKube;
+  serveAdmissionKinds(prod);
+  prod.load([makeNamespace('agents')]);
+  prod.load(
+    makeDeploymentChain({
+      namespace: 'agents',
+      deployment: 'agent',
+      startTime: '2026-11-20T10:00:00Z',
+      containers: [
+        {
+          name: 'agent',
+          image: 'registry.example.com/vendor/agent:5.2',
+          imageID: `registry.example.com/vendor/agent@${DIGEST}`,
+        },
+      ],
+    }).objects,
+  );
+  const h = await startFreezeScope(k.clusters);
+  cleanups.push(h.close);
+  await FleetCollector.fromConfig(h.config, h.container.inventory).syncOnce();
+  return { h, prod };
+}
+
 /** Release of request `id` through its inverse button, two approvals; returns the release request id. */
 async function release(h: Awaited<ReturnType<typeof startFreezeScope>>, id: string): Promise<string> {
   const trigger = `release-${Date.now()}`;
@@ -80,28 +107,7 @@ async function release(h: Awaited<ReturnType<typeof startFreezeScope>>, id: stri
 
 describe('Quarantine through the approval engine', () => {
   it('offers Quarantine for a failing digest only; after two approvals the policy rejects the digest and its tags; Release removes it', async () => {
-    const k = await fakeClusters([{ name: 'prod-eu', environment: 'prod' }]);
-    cleanups.push(k.close);
-    const prod = k.fakes.get('prod-eu') as FakeKube;
-    serveAdmissionKinds(prod);
-    prod.load([makeNamespace('agents')]);
-    prod.load(
-      makeDeploymentChain({
-        namespace: 'agents',
-        deployment: 'agent',
-        startTime: '2026-11-20T10:00:00Z',
-        containers: [
-          {
-            name: 'agent',
-            image: 'registry.example.com/vendor/agent:5.2',
-            imageID: `registry.example.com/vendor/agent@${DIGEST}`,
-          },
-        ],
-      }).objects,
-    );
-    const h = await startFreezeScope(k.clusters);
-    cleanups.push(h.close);
-    await FleetCollector.fromConfig(h.config, h.container.inventory).syncOnce();
+    const { h, prod } = await agentFleet();
 
     // The button comes from the worker's decoration of the verify result: one per failing digest, never for
     // a digest whose registry could not be asked (unknown is not bad).
@@ -167,27 +173,7 @@ describe('Quarantine through the approval engine', () => {
   });
 
   it('Quarantine + freeze: one request quarantines the digest and pauses the workloads that run it; Release undoes both', async () => {
-    const k = await fakeClusters([{ name: 'prod-eu', environment: 'prod' }]);
-    cleanups.push(k.close);
-    const prod = k.fakes.get('prod-eu') as FakeKube;
-    serveAdmissionKinds(prod);
-    prod.load([makeNamespace('agents')]);
-    prod.load(
-      makeDeploymentChain({
-        namespace: 'agents',
-        deployment: 'agent',
-        containers: [
-          {
-            name: 'agent',
-            image: 'registry.example.com/vendor/agent:5.2',
-            imageID: `registry.example.com/vendor/agent@${DIGEST}`,
-          },
-        ],
-      }).objects,
-    );
-    const h = await startFreezeScope(k.clusters);
-    cleanups.push(h.close);
-    await FleetCollector.fromConfig(h.config, h.container.inventory).syncOnce();
+    const { h, prod } = await agentFleet();
     const decorated = await withActionButtons(
       verifyResult(),
       { summary: 'verify', blocks: [] },

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { StepRecord } from '../../domain/actions/contract.ts';
 import type { ActionRequest } from '../../domain/actions/request.ts';
 import { ScopeError } from '../../errors.ts';
-import { Lease } from '../lease.ts';
+import { withLease } from '../lease.ts';
 import { type Offer, offerSchema, recheckSchema, recordSchema, requestSchema } from './schemas.ts';
 
 export type { Offer };
@@ -150,17 +150,11 @@ export class ActionStore {
    * the state read inside the lock: the last update always shows the latest state, never an older one.
    */
   async withCardLock<T>(requestId: string, fn: () => Promise<T>, waitMs = 15_000): Promise<T> {
-    const lease = new Lease(this.#redis, `${this.#p}:cardlock:${requestId}`, ActionStore.newId(), 20_000);
-    const deadline = Date.now() + waitMs;
-    while (!(await lease.acquire())) {
-      if (Date.now() > deadline) throw new ScopeError('TIMEOUT', `card of request ${requestId} is busy`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    try {
-      return await fn();
-    } finally {
-      await lease.release();
-    }
+    return withLease(this.#redis, `${this.#p}:cardlock:${requestId}`, fn, {
+      ttlMs: 20_000,
+      waitMs,
+      busy: () => new ScopeError('TIMEOUT', `card of request ${requestId} is busy`),
+    });
   }
 
   /** True the first time an interaction id is seen for a request; false for a replay or redelivery. */

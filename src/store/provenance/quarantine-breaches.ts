@@ -1,8 +1,8 @@
-import { hash, randomUUID } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { QuarantineBreach } from '../../domain/provenance/quarantine-watch.ts';
-import { Lease } from '../lease.ts';
+import { withLease } from '../lease.ts';
 
 /**
  * Breaches of a quarantine, grouped into one alert per (request, cluster, namespace, workload): the alert lists
@@ -109,17 +109,11 @@ export class QuarantineBreachStore {
 
   /** Runs `fn` while holding the alert's lock, so two pods of one workload update its message one at a time. */
   async withAlertLock<T>(alert: string, fn: () => Promise<T>, waitMs = 30_000): Promise<T> {
-    const lease = new Lease(this.#redis, `${this.#p}:lock:${alert}`, randomUUID(), 30_000);
-    const deadline = Date.now() + waitMs;
-    while (!(await lease.acquire())) {
-      if (Date.now() > deadline) throw new Error(`alert ${alert} is busy`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    try {
-      return await fn();
-    } finally {
-      await lease.release();
-    }
+    return withLease(this.#redis, `${this.#p}:lock:${alert}`, fn, {
+      ttlMs: 30_000,
+      waitMs,
+      busy: () => new Error(`alert ${alert} is busy`),
+    });
   }
 }
 
