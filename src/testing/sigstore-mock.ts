@@ -69,7 +69,11 @@ export async function startMockSigstore(opts: { caClock?: Date } = {}): Promise<
   const ctlog = await initializeCTLog(ctKeys);
   const ca = await initializeCA(kp(), ctlog, opts.caClock);
   const tlogKeys = kp();
-  const tsa = await initializeTSA(kp());
+  // The TSA's clock is set before each timestamp to a time whose milliseconds end in a zero (…05.12Z once DER
+  // drops the trailing zero): valid DER that @sigstore/core's own parser refuses, so every TSA-stamped bundle
+  // exercises scope's GeneralizedTime fix (src/adapters/sigstore/asn1-time.ts) instead of one bundle in ten.
+  const tsaClock = new Date();
+  const tsa = await initializeTSA(kp(), tsaClock);
   const routes = new Map<string, HandlerFn>();
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -133,6 +137,10 @@ export async function startMockSigstore(opts: { caClock?: Date } = {}): Promise<
     ...(w.tsa ? [new TSAWitness({ tsaBaseURL: url, retry: 0 } as never)] : []),
   ];
   const build = async (signer: Signer, artifact: Artifact, w: WitnessOpts): Promise<SerializedBundle> => {
+    if (w.tsa) {
+      const now = Date.now();
+      tsaClock.setTime(now - (now % 100) + 20);
+    }
     const opts = { signer, witnesses: witnesses(w, artifact.dsse === true) };
     const bundle: Bundle = artifact.dsse
       ? await new DSSEBundleBuilder(opts).create({ data: artifact.data, type: IN_TOTO })

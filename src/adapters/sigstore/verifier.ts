@@ -16,6 +16,7 @@ import type { SignerInfo } from '../../domain/provenance/outcome.ts';
 import { type CertificateSigner, type GithubClaims, matchKeyless } from '../../domain/provenance/policy.ts';
 import type { Check, Evidence, Rule, Subject } from '../../domain/provenance/ports.ts';
 import './asn1-memo.ts';
+import './asn1-time.ts';
 import { ConversionError, cosignAttestationBundle, cosignSignatureBundle } from './cosign.ts';
 import { verifyPrehashed } from './ecdsa-prehashed.ts';
 
