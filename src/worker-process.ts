@@ -16,6 +16,7 @@ import { SlackWitness } from './adapters/slack/audit-witness.ts';
 import { slackLogger } from './adapters/slack/logger.ts';
 import { type Notifier, SlackNotifier } from './adapters/slack/notifier.ts';
 import type { Container } from './container.ts';
+import { heldTargets } from './domain/actions/holdings.ts';
 import type { SbomSource } from './domain/advisories/ports.ts';
 import { ScopeError } from './errors.ts';
 import { advisoryButtons, withActionButtons } from './jobs/actions/offers.ts';
@@ -188,7 +189,8 @@ export async function activeFreezes(c: Container) {
         createdAt: r.createdAt,
         ...(r.finishedAt ? { finishedAt: r.finishedAt } : {}),
         state: r.state,
-        objects: [...steps.values()].filter((s) => s.state === 'applied').length,
+        // What it holds: objects it froze and objects it found already frozen (see domain/actions/holdings.ts).
+        objects: heldTargets(r, steps).length,
       };
     }),
   );

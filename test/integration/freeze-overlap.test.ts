@@ -5,6 +5,7 @@ import type { ClusterConfig } from '../../src/config.ts';
 import type { ActionContext, Holding, PlanStep } from '../../src/domain/actions/contract.ts';
 import type { FakeKube } from '../../src/testing/fake-kube.ts';
 import { deployment } from '../../src/testing/freeze-fixtures.ts';
+import { activeFreezes } from '../../src/worker-process.ts';
 import {
   type Card,
   CHANNEL,
@@ -152,6 +153,9 @@ describe('Freeze: two freezes covering the same object', () => {
     const bDone = await approveDone(h, b.requestId);
     expect(bDone).toContain(`already frozen before this request (by request ${a.requestId})`);
     expect(bDone).toContain('Unfreeze');
+    // `/scope frozen` counts what B holds (the api it found frozen), not only what it changed itself.
+    const listed = await activeFreezes(h.container);
+    expect(listed.find((f) => f.requestId === b.requestId)?.objects).toBe(1);
     const before = patches(stage).length;
 
     // The Unfreeze of A asks again when it runs: B holds the api now.
