@@ -19,11 +19,7 @@ describe('GeneralizedTime as DER writes it (RFC 3161 genTime)', () => {
     expect(der(0x18, text).toDate().toISOString()).toBe(iso);
   });
 
-  it.each([
-    '20261202121305.Z',
-    '20261202121305+0100',
-    '2026120212130Z',
-  ])('%s is still refused', (text) => {
+  it.each(['20261202121305.Z', '20261202121305+0100', '2026120212130Z'])('%s is still refused', (text) => {
     expect(() => der(0x18, text).toDate()).toThrow('invalid time');
   });
 
