@@ -195,3 +195,139 @@ describe('breaches: a pod that starts running a quarantined digest', () => {
     expect(b?.startedAt).toBe('2026-12-02T03:10:00Z');
   });
 });
+
+describe('the watch read back from a stored request is input: odd steps watch nothing rather than guess', () => {
+  it('skips steps whose change is not an object with a digest annotation, and watches nothing without one', () => {
+    const { r, records } = request();
+    const odd = (change: unknown) => ({
+      ...(r.plan.steps[0] as ActionRequest['plan']['steps'][number]),
+      change,
+    });
+    for (const change of [null, 'x', {}, { object: null }, { object: 'x' }, { object: { metadata: {} } }]) {
+      expect(quarantineWatch({ ...r, plan: { ...r.plan, steps: [odd(change)] } }, records)).toBeUndefined();
+    }
+    const notADigest = {
+      object: {
+        kind: 'ValidatingAdmissionPolicy',
+        metadata: { annotations: { 'scope.dev/quarantined-digest': `x${DIGEST}` } },
+      },
+    };
+    expect(quarantineWatch({ ...r, plan: { ...r.plan, steps: [odd(notADigest)] } }, records)).toBeUndefined();
+    // One odd step among good ones is skipped; the rest still watch.
+    const mixed = { ...r, plan: { ...r.plan, steps: [odd(null), ...r.plan.steps] } };
+    expect(quarantineWatch(mixed, records)?.digest).toBe(DIGEST);
+  });
+
+  it('a policy without a readable rule rejects only the digest (no spellings), and nothing throws', () => {
+    const { r, records } = request();
+    const steps = r.plan.steps.map((s) => {
+      const c = structuredClone(s.change) as { object: { kind: string; spec: Record<string, unknown> } };
+      if (c.object.kind === 'ValidatingAdmissionPolicy') c.object.spec = {};
+      return { ...s, change: c };
+    });
+    const w = quarantineWatch({ ...r, plan: { ...r.plan, steps } }, records);
+    expect(w?.spellings).toEqual([]);
+    // The binding's spec has no rule: only the policy's rule gives spellings.
+    const bindingOnly = quarantineWatch(
+      {
+        ...r,
+        plan: { ...r.plan, steps: r.plan.steps.filter((s) => s.target.kind !== 'ValidatingAdmissionPolicy') },
+      },
+      records,
+    );
+    expect(bindingOnly?.spellings).toEqual([]);
+    expect(bindingOnly?.digest).toBe(DIGEST);
+  });
+
+  it('in force since the later of the two objects; an already-existing quarantine counts from when the request finished', () => {
+    const { r, records } = request();
+    const [policy, binding] = r.plan.steps as [PlanStepOf, PlanStepOf];
+    records.set(policy.key, { key: policy.key, state: 'applied', at: '2026-12-02T03:00:01.000Z' });
+    records.set(binding.key, { key: binding.key, state: 'applied', at: '2026-12-02T03:00:03.000Z' });
+    expect(quarantineWatch(r, records)?.clusters['prod-eu']).toEqual({ since: '2026-12-02T03:00:03.000Z' });
+    const already = {
+      ...r,
+      plan: { ...r.plan, steps: r.plan.steps.map((s) => ({ ...s, state: 'already-done' as const })) },
+    };
+    expect(quarantineWatch(already, new Map())?.clusters['prod-eu']).toEqual({ since: FINISHED });
+    const unfinished = { ...already, finishedAt: undefined } as unknown as ActionRequest;
+    const w = quarantineWatch(unfinished, new Map());
+    expect(w?.clusters['prod-eu']).toEqual({ since: r.createdAt });
+    expect(w?.finishedAt).toBe(r.createdAt);
+  });
+
+  it('carries who asked and who approved, and the request finish time', () => {
+    const { r, records } = request();
+    const w = quarantineWatch(r, records);
+    expect(w).toMatchObject({
+      requestId: r.id,
+      channelId: 'C0INCIDENT',
+      requestedBy: 'U0RESPONDER',
+      approvedBy: ['U0APPROVER1'],
+      finishedAt: FINISHED,
+    });
+  });
+});
+
+type PlanStepOf = ActionRequest['plan']['steps'][number];
+
+describe('breaches: the time rules, exactly', () => {
+  const { r, records } = request();
+  const w = quarantineWatch(r, records);
+
+  it('a container that started at the very moment the quarantine took effect is a breach; the pod is named with its node', () => {
+    const [b] = breaches(
+      pod({ startedAt: APPLIED, startTime: APPLIED, node: 'node-7' }),
+      [DIGEST],
+      watchOf(w),
+      NOW,
+    );
+    expect(b).toMatchObject({ startedAt: APPLIED, node: 'node-7', podUid: 'uid-1', pod: 'agent-7f9-abc' });
+    // A pod that started at that same moment was admitted after, not before.
+    expect(b?.cause.kind).toBe('rejected-reference');
+  });
+
+  it('counts from when the quarantine took effect in that cluster, not from when the request finished', () => {
+    // Applied at 03:00:00, request finished 03:00:05: a container started in between is a breach.
+    expect(
+      breaches(
+        pod({ startedAt: '2026-12-02T03:00:02Z', startTime: '2026-12-02T03:00:01Z' }),
+        [DIGEST],
+        watchOf(w),
+        NOW,
+      ),
+    ).toHaveLength(1);
+  });
+
+  it('where the quarantine is not in force, counts from when the request finished', () => {
+    const at = (t: string) =>
+      breaches(pod({ cluster: 'legacy', startedAt: t, startTime: t }), [DIGEST], watchOf(w), NOW);
+    expect(at('2026-12-02T03:00:02Z')).toEqual([]);
+    expect(at('2026-12-02T03:00:06Z')).toHaveLength(1);
+  });
+
+  it('without container start times, the pod start decides; without either, now', () => {
+    const p = pod({ startTime: '2026-12-02T03:10:00Z' });
+    delete (p.containers[0] as { startedAt?: string }).startedAt;
+    expect(breaches(p, [DIGEST], watchOf(w), NOW)[0]?.startedAt).toBe('2026-12-02T03:10:00Z');
+    const q = pod();
+    delete (q.containers[0] as { startedAt?: string }).startedAt;
+    delete (q as { startTime?: string }).startTime;
+    expect(breaches(q, [DIGEST], watchOf(w), NOW)[0]?.startedAt).toBe(NOW.toISOString());
+  });
+});
+
+describe('celListLiterals: only the list the planner wrote', () => {
+  it.each([
+    [" in ['a']", ['a']],
+    ["x in ['a', 'b']", ['a', 'b']],
+    ["x in ['a',", []],
+    ["x in ['a'", []],
+    ['x in [a]', []],
+    ["x in ['a\\", []],
+    ["x in ['it\\'s']", ["it's"]],
+    ["x in ['c:\\\\d']", ['c:\\d']],
+  ])('%s → %j', (rule, want) => {
+    expect(celListLiterals(rule)).toEqual(want);
+  });
+});
