@@ -213,6 +213,9 @@ describe('the watch read back from a stored request is input: odd steps watch no
       },
     };
     expect(quarantineWatch({ ...r, plan: { ...r.plan, steps: [odd(notADigest)] } }, records)).toBeUndefined();
+    const trailing = structuredClone(notADigest);
+    trailing.object.metadata.annotations['scope.dev/quarantined-digest'] = `${DIGEST}0`;
+    expect(quarantineWatch({ ...r, plan: { ...r.plan, steps: [odd(trailing)] } }, records)).toBeUndefined();
     // One odd step among good ones is skipped; the rest still watch.
     const mixed = { ...r, plan: { ...r.plan, steps: [odd(null), ...r.plan.steps] } };
     expect(quarantineWatch(mixed, records)?.digest).toBe(DIGEST);
@@ -304,6 +307,20 @@ describe('breaches: the time rules, exactly', () => {
       breaches(pod({ cluster: 'legacy', startedAt: t, startTime: t }), [DIGEST], watchOf(w), NOW);
     expect(at('2026-12-02T03:00:02Z')).toEqual([]);
     expect(at('2026-12-02T03:00:06Z')).toHaveLength(1);
+  });
+
+  it('the breach starts with the earliest container on the digest, and each container keeps its own start', () => {
+    const p = pod({ startedAt: '2026-12-02T03:12:00Z' });
+    p.containers.push({
+      name: 'early',
+      type: 'container',
+      image: 'x:1',
+      digest: DIGEST,
+      startedAt: '2026-12-02T03:11:00Z',
+    });
+    const [b] = breaches(p, [DIGEST], watchOf(w), NOW);
+    expect(b?.startedAt).toBe('2026-12-02T03:11:00Z');
+    expect(b?.containers.map((c) => c.startedAt)).toEqual(['2026-12-02T03:12:00Z', '2026-12-02T03:11:00Z']);
   });
 
   it('without container start times, the pod start decides; without either, now', () => {

@@ -35,6 +35,22 @@ describe('OSV ecosystem release vs the purl distro qualifier', () => {
     ['npm', undefined, 'none'],
     ['Debian', 'debian-12', 'none'],
     ['PyPI', 'debian-12', 'none'],
+    // Every Ubuntu LTS codename syft writes.
+    ['Ubuntu:18.04:LTS', 'bionic', 'same'],
+    ['Ubuntu:20.04:LTS', 'focal', 'same'],
+    ['Ubuntu:24.04:LTS', 'noble', 'same'],
+    ['Ubuntu:22.04:LTS', 'focal', 'different'],
+    // Point releases, including two-digit ones, belong to their release.
+    ['Debian:12', 'debian-12.10', 'same'],
+    ['Alpine:v3.18', 'alpine-3.18.12', 'same'],
+    ['Ubuntu:22.04:LTS', 'ubuntu-22.04.4', 'same'],
+    ['Ubuntu:20.04:LTS', 'ubuntu-20.04.10', 'same'],
+    ['Alpine:v10.1', 'alpine-10.1.0', 'same'],
+    // Case and stray spaces do not matter, on either side.
+    ['Debian:12', 'Debian-12', 'same'],
+    ['Alpine:v3.18', 'ALPINE-3.18.4', 'same'],
+    ['Debian:12', ' debian-12 ', 'same'],
+    ['Debian : 12', 'debian-12', 'same'],
   ])('%s vs distro=%s → %s', (eco, distro, result) => {
     expect(checkRelease(eco, distro).result).toBe(result);
   });
@@ -46,8 +62,30 @@ describe('OSV ecosystem release vs the purl distro qualifier', () => {
     ['Debian:12', 'sid-ish', 'unreadable-distro'],
     ['Alpine:v3.18', 'edge', 'unreadable-distro'],
     ['Debian:unstable', 'debian-12', 'unreadable-advisory'],
+    ['Debian:12', '   ', 'no-distro'],
+    // Near misses: a release is read from the whole value, never from a piece of it.
+    ['Debian:12', 'x86_64-debian-12', 'unreadable-distro'],
+    ['Debian:12', 'debian-1012', 'unreadable-distro'],
+    ['Debian:12', 'debian-12-slim', 'unreadable-distro'],
+    ['Alpine:v3.18', 'alpine-edge-3.18', 'unreadable-distro'],
+    ['Alpine:v3.18', 'alpine-3.18_rc1', 'unreadable-distro'],
+    ['Ubuntu:22.04:LTS', 'ubuntu-122.04', 'unreadable-distro'],
+    ['Ubuntu:22.04:LTS', 'ubuntu-22.04-lts', 'unreadable-distro'],
   ])('%s vs distro=%s cannot be checked (%s)', (eco, distro, why) => {
     expect(checkRelease(eco, distro)).toMatchObject({ result: 'unchecked', why });
+  });
+
+  it('an unreadable distro is echoed back, cut to 64 characters', () => {
+    expect(checkRelease('Debian:12', 'sid-ish')).toEqual({
+      result: 'unchecked',
+      why: 'unreadable-distro',
+      distro: 'sid-ish',
+    });
+    expect(checkRelease('Debian:12', 'x'.repeat(100))).toEqual({
+      result: 'unchecked',
+      why: 'unreadable-distro',
+      distro: 'x'.repeat(64),
+    });
   });
 
   it('reads the release out of each OSV ecosystem form', () => {
