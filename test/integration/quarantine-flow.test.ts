@@ -87,22 +87,49 @@ async function agentFleet() {
   return { h, prod };
 }
 
-/** Release of request `id` through its inverse button, two approvals; returns the release request id. */
-async function release(h: Awaited<ReturnType<typeof startFreezeScope>>, id: string): Promise<string> {
-  const trigger = `release-${Date.now()}`;
+/** The inverse (Release, Unfreeze) of request `id` through its button, two approvals; returns its request id and card. */
+async function release(h: Awaited<ReturnType<typeof startFreezeScope>>, id: string) {
+  const trigger = `release-${id}-${Date.now()}`;
   await click(h, 'U0RESPONDER', 'inverse', id, { trigger });
   const view = await h.slack.waitFor(() => h.slack.views.find((v) => v.trigger_id === trigger));
-  await submitReason(h, view.id, String(view.view.private_metadata), 'U0RESPONDER', 'vendor re-signed 5.2');
+  const n = h.slack.messages(CHANNEL).length;
+  await submitReason(h, view.id, String(view.view.private_metadata), 'U0RESPONDER', 'incident over');
   const card = await h.slack.waitFor(
-    () => h.slack.messages(CHANNEL).find((m) => requestIdOf(m) && requestIdOf(m) !== id),
+    () =>
+      h.slack
+        .messages(CHANNEL)
+        .slice(n)
+        .find((m) => requestIdOf(m) && requestIdOf(m) !== id),
     20_000,
   );
   const id2 = requestIdOf(card) as string;
   await waitCard(h, id2, /waiting for approval/);
   await click(h, 'U0APPROVER1', 'approve', id2);
   await click(h, 'U0APPROVER2', 'approve', id2);
-  await waitCard(h, id2, /— done/);
-  return id2;
+  return { id: id2, card: await waitCard(h, id2, /— done/) };
+}
+
+/** An offer pressed, reason given, two approvals: returns the request id once done. */
+async function runOffer(h: Awaited<ReturnType<typeof startFreezeScope>>, offerId: string) {
+  const trigger = `offer-${offerId}-${Date.now()}`;
+  await click(h, 'U0RESPONDER', 'offer', offerId, { trigger });
+  const view = await h.slack.waitFor(() => h.slack.views.find((v) => v.trigger_id === trigger));
+  const n = h.slack.messages(CHANNEL).length;
+  await submitReason(h, view.id, offerId, 'U0RESPONDER', 'vendor agent 5.2 is compromised');
+  const card = await h.slack.waitFor(
+    () =>
+      h.slack
+        .messages(CHANNEL)
+        .slice(n)
+        .find((m) => requestIdOf(m)),
+    20_000,
+  );
+  const id = requestIdOf(card) as string;
+  await waitCard(h, id, /waiting for approval/);
+  await click(h, 'U0APPROVER1', 'approve', id);
+  await click(h, 'U0APPROVER2', 'approve', id);
+  await waitCard(h, id, /— done/);
+  return id;
 }
 
 describe('Quarantine through the approval engine', () => {
@@ -206,5 +233,41 @@ describe('Quarantine through the approval engine', () => {
     await release(h, id);
     expect(prod.get(VAP, 'ValidatingAdmissionPolicy', undefined, name)).toBeUndefined();
     expect(deployment().spec.paused).toBeUndefined();
+  });
+
+  it('a Quarantine + freeze holds what it froze: an earlier Freeze unfrozen meanwhile leaves the workload paused; Release restores it', async () => {
+    const { h, prod } = await agentFleet();
+    const deployment = () =>
+      prod.get('apps/v1', 'Deployment', 'agents', 'agent') as unknown as { spec: { paused?: boolean } };
+    const freeze = await h.container.actions.saveOffer({
+      kind: 'freeze',
+      input: { selectors: [{ cluster: 'prod-eu', namespace: 'agents', kind: 'Deployment', name: 'agent' }] },
+      label: 'Freeze agent',
+      channelId: CHANNEL,
+      createdBy: 'U0RESPONDER',
+      createdAt: new Date().toISOString(),
+    });
+    const f = await runOffer(h, freeze.id);
+    expect(deployment().spec.paused).toBe(true);
+    const both = await h.container.actions.saveOffer({
+      kind: 'quarantine',
+      input: { digest: DIGEST, references: [], freeze: true },
+      label: 'Quarantine + freeze',
+      channelId: CHANNEL,
+      createdBy: 'U0RESPONDER',
+      createdAt: new Date().toISOString(),
+    });
+    const q = await runOffer(h, both.id);
+
+    // The Freeze is undone while the quarantine still holds the workload: it stays paused, and the card says why.
+    const unfreeze = await release(h, f);
+    expect(unfreeze.card).toContain(`still frozen by request ${q}`);
+    expect(deployment().spec.paused).toBe(true);
+
+    // Releasing the quarantine restores the value from before the first freeze.
+    await release(h, q);
+    expect(deployment().spec.paused).toBeUndefined();
+    const name = `scope-quarantine-${DIGEST.slice(7, 23)}`;
+    expect(prod.get(VAP, 'ValidatingAdmissionPolicy', undefined, name)).toBeUndefined();
   });
 });

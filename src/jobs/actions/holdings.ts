@@ -7,6 +7,7 @@ import type {
 } from '../../domain/actions/contract.ts';
 import { heldTargets, holdersOf } from '../../domain/actions/holdings.ts';
 import type { ActionRequest } from '../../domain/actions/request.ts';
+import { freezePart } from '../../domain/provenance/quarantine-freeze.ts';
 import type { ActionStore } from '../../store/actions/action-store.ts';
 
 /**
@@ -33,6 +34,17 @@ export class HoldingsReader {
     for (const id of ids) {
       const loaded = await this.#load(id);
       if (loaded) out.push(...heldTargets(loaded.r, loaded.records, kind));
+    }
+    // A Quarantine + freeze holds the workloads it froze too, under the keys its Freeze part used on the objects.
+    if (kind === 'freeze') {
+      for (const id of await this.#store.activeIds('quarantine')) {
+        const loaded = await this.#load(id);
+        if (!loaded) continue;
+        const part = freezePart(loaded.r.plan, [...loaded.records.values()]);
+        if (part.steps.length === 0) continue;
+        const frozen = { ...loaded.r, plan: { ...loaded.r.plan, steps: part.steps } };
+        out.push(...heldTargets(frozen, new Map(part.records.map((x) => [x.key, x])), 'freeze'));
+      }
     }
     return out;
   }
