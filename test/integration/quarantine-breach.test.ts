@@ -133,6 +133,27 @@ describe('a quarantined digest that starts running anyway', () => {
     expect(alerts(h)).toHaveLength(1);
     expect(textOf(alerts(h)[0])).toContain('2 pod(s)');
 
+    // A rollout: eight more pods at once are coalesced into a few updates of the same message, never one per pod.
+    const deliveries = () =>
+      [...h.slack.callsTo('chat.postMessage'), ...h.slack.callsTo('chat.update')].filter(
+        (c) =>
+          c.status === 200 &&
+          /Deployment\/agent/.test(JSON.stringify(c.body)) &&
+          /started running anyway/.test(JSON.stringify(c.body)),
+      ).length;
+    const before = deliveries();
+    for (let i = 3; i <= 10; i++)
+      prod.create(agentPod(`agent-new-${i}`, replicaSetOwner as never, `${REPO}:5.2`));
+    await h.slack.waitFor(() => (/10 pod\(s\)/.test(textOf(alerts(h)[0])) ? true : undefined), 30_000);
+    expect(alerts(h)).toHaveLength(1);
+    // Every render queued for those pods has run (one per pod, delayed): only then count what reached Slack.
+    await h.slack.waitFor(async () => {
+      const pending = await h.container.actionQueue.getJobs(['waiting', 'delayed', 'active']);
+      return pending.some((j) => j.name === 'quarantine-alert-render') ? undefined : true;
+    }, 30_000);
+    expect(deliveries() - before).toBeLessThanOrEqual(3);
+    for (let i = 1; i <= 10; i++) expect(textOf(alerts(h)[0])).toContain(`agent-new-${i}`);
+
     // Another workload, through a tag the quarantine did not know, and as a native sidecar.
     prod.create(
       makePod({
@@ -160,11 +181,12 @@ describe('a quarantined digest that starts running anyway', () => {
     expect(alerts(h).some((m) => textOf(m).includes(oldPod))).toBe(false);
 
     const breaches = (await h.container.audit.recent(500)).filter((e) => e.command === 'quarantine-breach');
-    expect(breaches.map((e) => e.detail?.split(' ')[0]).sort()).toEqual([
-      'prod-eu/agents/agent-new-1',
-      'prod-eu/agents/agent-new-2',
-      'prod-eu/agents/metrics-0',
-    ]);
+    expect(breaches.map((e) => e.detail?.split(' ')[0]).sort()).toEqual(
+      [
+        ...Array.from({ length: 10 }, (_, i) => `prod-eu/agents/agent-new-${i + 1}`),
+        'prod-eu/agents/metrics-0',
+      ].sort(),
+    );
     expect(breaches.every((e) => e.correlationId === requestId)).toBe(true);
   });
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { breachSchema } from '../../store/provenance/quarantine-breaches.ts';
+import { ALERT_KEY, breachSchema } from '../../store/provenance/quarantine-breaches.ts';
 
 /** BullMQ queue for the approval engine: plan, execute, card refresh, expiry, recheck. */
 export const ACTION_QUEUE = 'scope-actions';
@@ -21,10 +21,12 @@ export const actionJobSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('recheck'), requestId: id }),
   /** A pod started running a quarantined digest anyway (queued by the collector's quarantine sentinel). */
   z.object({ type: z.literal('quarantine-alert'), breach: breachSchema }),
+  /** Renders one workload's breach alert from what is stored (coalesces many pods into few Slack updates). */
+  z.object({ type: z.literal('quarantine-alert-render'), requestId: id, alert: z.string().regex(ALERT_KEY) }),
 ]);
 export type ActionJobData = z.infer<typeof actionJobSchema>;
 /** The jobs the approval engine itself runs (everything but the breach alerts). */
-export type EngineJobData = Exclude<ActionJobData, { type: 'quarantine-alert' }>;
+export type EngineJobData = Exclude<ActionJobData, { type: 'quarantine-alert' | 'quarantine-alert-render' }>;
 
 /** Deterministic BullMQ job ids (no ':' allowed): the same event always maps to the same job. */
 export const actionJobIds = {

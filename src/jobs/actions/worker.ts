@@ -1,7 +1,7 @@
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Container } from '../../container.ts';
 import { QuarantineBreachStore } from '../../store/provenance/quarantine-breaches.ts';
-import { runBreachAlert } from '../provenance/quarantine-alert.ts';
+import { runBreachAlert, runBreachRender } from '../provenance/quarantine-alert.ts';
 import { ACTION_QUEUE, type ActionJobData, actionJobSchema } from './definitions.ts';
 import { ActionEngine, type EnginePorts } from './engine.ts';
 
@@ -36,16 +36,14 @@ export function startActionWorker(
       log.error({ jobId: job.id }, 'action job with invalid data refused');
       throw new UnrecoverableError('invalid action job data');
     }
+    const d = parsed.data;
+    const alertPorts = { requests: c.actions, breaches, notifier: ports.notifier, audit: c.audit, log };
     const outcome =
-      parsed.data.type === 'quarantine-alert'
-        ? await runBreachAlert(parsed.data.breach, {
-            requests: c.actions,
-            breaches,
-            notifier: ports.notifier,
-            audit: c.audit,
-            log,
-          })
-        : await engine.run(parsed.data, signal ?? new AbortController().signal);
+      d.type === 'quarantine-alert'
+        ? await runBreachAlert(d.breach, { ...alertPorts, queue: c.actionQueue })
+        : d.type === 'quarantine-alert-render'
+          ? await runBreachRender(d, alertPorts)
+          : await engine.run(d, signal ?? new AbortController().signal);
     log.info({ jobId: job.id, type: parsed.data.type, outcome }, 'action job done');
     return outcome;
   };

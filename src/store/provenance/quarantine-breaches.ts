@@ -54,6 +54,9 @@ export function alertKey(b: Pick<QuarantineBreach, 'requestId' | 'cluster' | 'na
   return `qalert-${b.requestId}-${where.slice(0, 16)}`;
 }
 
+/** An alert key as `alertKey` makes it, validated when read back from a job. */
+export const ALERT_KEY = /^qalert-[a-f0-9]{32}-[a-f0-9]{16}$/;
+
 /** The job id of one breach (one pod running the digest): a repeated event maps to the same job. */
 export function breachJobId(b: Pick<QuarantineBreach, 'requestId' | 'cluster' | 'podUid' | 'digest'>) {
   const pod = hash('sha256', `${b.cluster}\n${b.podUid}\n${b.digest}`);
@@ -74,37 +77,64 @@ export class QuarantineBreachStore {
   }
 
   /**
-   * Adds a breach to its alert (idempotent per pod) and returns every breach of that alert that reads back
-   * valid, oldest first, with how many stored entries did not (never shown, counted).
+   * Adds a breach to its alert, idempotent per pod: `added` is false when this pod was already part of it (a
+   * retried job). `version` counts the pods the alert has had; a render covers the version it read.
    */
-  async add(b: QuarantineBreach): Promise<{
-    breaches: QuarantineBreach[];
-    more: number;
-    unreadable: number;
-    /** False when this pod was already part of the alert (a retried job). */
-    added: boolean;
-  }> {
-    const key = `${this.#p}:pods:${alertKey(b)}`;
-    const countKey = `${this.#p}:count:${alertKey(b)}`;
-    const [size, listed] = await Promise.all([this.#redis.hlen(key), this.#redis.hexists(key, b.podUid)]);
+  async add(b: QuarantineBreach): Promise<{ added: boolean; version: number }> {
+    const alert = alertKey(b);
+    const key = `${this.#p}:pods:${alert}`;
+    const countKey = `${this.#p}:count:${alert}`;
+    const versionKey = `${this.#p}:version:${alert}`;
+    const [size, listed, inCount] = await Promise.all([
+      this.#redis.hlen(key),
+      this.#redis.hexists(key, b.podUid),
+      this.#redis.sismember(countKey, b.podUid),
+    ]);
+    const known = listed === 1 || inCount === 1;
     const tx = this.#redis.multi();
     if (listed || size < MAX_PODS_PER_ALERT) tx.hset(key, b.podUid, JSON.stringify(b));
     else tx.sadd(countKey, b.podUid);
-    tx.expire(key, ALERT_TTL_SECONDS).expire(countKey, ALERT_TTL_SECONDS);
+    if (!known) tx.incr(versionKey);
+    else tx.get(versionKey);
+    tx.expire(key, ALERT_TTL_SECONDS)
+      .expire(countKey, ALERT_TTL_SECONDS)
+      .expire(versionKey, ALERT_TTL_SECONDS);
     const replies = await tx.exec();
-    const added = !listed && Number(replies?.[0]?.[1] ?? 0) > 0;
-    const [raw, extra] = await Promise.all([this.#redis.hgetall(key), this.#redis.scard(countKey)]);
+    return { added: !known, version: Number(replies?.[1]?.[1] ?? 0) };
+  }
+
+  /**
+   * Every breach of an alert that reads back valid (and belongs to it), oldest first; how many more pods were
+   * counted but not stored; how many stored entries did not read back (never shown, counted); the version.
+   */
+  async read(
+    alert: string,
+    requestId: string,
+  ): Promise<{ breaches: QuarantineBreach[]; more: number; unreadable: number; version: number }> {
+    const [raw, extra, version] = await Promise.all([
+      this.#redis.hgetall(`${this.#p}:pods:${alert}`),
+      this.#redis.scard(`${this.#p}:count:${alert}`),
+      this.#redis.get(`${this.#p}:version:${alert}`),
+    ]);
     const breaches: QuarantineBreach[] = [];
     let unreadable = 0;
     for (const json of Object.values(raw)) {
-      const parsed = safeJson(json);
-      const ok = breachSchema.safeParse(parsed);
-      if (ok.success && ok.data.requestId === b.requestId && alertKey(ok.data) === alertKey(b))
+      const ok = breachSchema.safeParse(safeJson(json));
+      if (ok.success && ok.data.requestId === requestId && alertKey(ok.data) === alert)
         breaches.push(ok.data);
       else unreadable++;
     }
     breaches.sort((x, y) => x.startedAt.localeCompare(y.startedAt) || x.pod.localeCompare(y.pod));
-    return { breaches, more: extra, unreadable, added };
+    return { breaches, more: extra, unreadable, version: toCount(version) };
+  }
+
+  /** The version the alert's message last showed (0: never posted). */
+  async rendered(alert: string): Promise<number> {
+    return toCount(await this.#redis.get(`${this.#p}:rendered:${alert}`));
+  }
+
+  async markRendered(alert: string, version: number): Promise<void> {
+    await this.#redis.set(`${this.#p}:rendered:${alert}`, String(version), 'EX', ALERT_TTL_SECONDS);
   }
 
   /** Runs `fn` while holding the alert's lock, so two pods of one workload update its message one at a time. */
@@ -115,6 +145,12 @@ export class QuarantineBreachStore {
       busy: () => new Error(`alert ${alert} is busy`),
     });
   }
+}
+
+/** A counter read back from Redis: a non-negative integer, else 0 (a tampered value renders again, never skips). */
+function toCount(raw: string | null): number {
+  const n = Number(raw ?? 0);
+  return Number.isSafeInteger(n) && n >= 0 ? n : 0;
 }
 
 function safeJson(s: string): unknown {
