@@ -147,12 +147,12 @@ export function advisoryPorts(c: Container, client?: WebClient): AdvisoryPorts {
             notes: c.advisoryNotes,
             log,
             decorate: async (channel, advisory, findings, message) => {
-              const buttons = await advisoryButtons(advisory.id, findings, {
-                store: c.actions,
-                channelId: channel,
-                userId: 'scope',
-                now: new Date(),
-              });
+              const buttons = await advisoryButtons(
+                advisory.id,
+                findings,
+                { store: c.actions, channelId: channel, userId: 'scope', now: new Date() },
+                { verify: c.provenance !== undefined },
+              );
               return buttons.length
                 ? { ...message, blocks: [...message.blocks, { kind: 'actions' as const, buttons }] }
                 : message;

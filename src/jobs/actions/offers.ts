@@ -1,10 +1,13 @@
 import { rotateOffer } from '../../domain/rotate/offer.ts';
 import { ACTION_IDS } from '../../render/actions/present-request.ts';
 import type { Message } from '../../render/message.ts';
+import { verifyDigestButton } from '../../render/provenance/present-verify.ts';
 import type { ActionStore } from '../../store/actions/action-store.ts';
 import type { CommandResult } from '../run-command.ts';
 
 const MAX_BUTTONS = 5;
+/** An advisory alert's actions: up to 2 Verify, 3 Freeze (per environment) and the Quarantines that still fit. */
+const MAX_ALERT_BUTTONS = 8;
 
 /** Offer labels are shown in the reason modal; the store keeps at most 300 characters. */
 const cap = (s: string): string => (s.length > 300 ? `${s.slice(0, 299)}…` : s);
@@ -163,9 +166,23 @@ export async function advisoryButtons(
     state: 'current' | 'past';
   }[],
   ctx: OfferContext,
+  opts: { verify?: boolean } = {},
 ): Promise<OfferButton[]> {
   const current = findings.filter((f) => f.state === 'current');
   const buttons: OfferButton[] = [];
+  const running = [
+    ...new Set(
+      current.flatMap((f) => (f.digest && /^sha256:[0-9a-f]{64}$/.test(f.digest) ? [f.digest] : [])),
+    ),
+  ];
+  // Verify first (is what runs signed by who we expect?): the same path as `/scope verify <digest>`; the button
+  // carries the digest only, re-validated by the click handler. Only where verification is configured.
+  if (opts.verify) {
+    for (const digest of running.slice(0, 2)) {
+      const b = verifyDigestButton(digest);
+      buttons.push({ ...b, label: running.length > 1 ? `Verify ${digest.slice(7, 19)}` : b.label });
+    }
+  }
   const byEnv = new Map<
     string,
     Map<string, { cluster: string; namespace: string; name: string; kind?: string }>
@@ -203,12 +220,7 @@ export async function advisoryButtons(
       style: 'danger',
     });
   }
-  const digests = [
-    ...new Set(
-      current.flatMap((f) => (f.digest && /^sha256:[0-9a-f]{64}$/.test(f.digest) ? [f.digest] : [])),
-    ),
-  ];
-  for (const digest of digests.slice(0, MAX_BUTTONS - buttons.length)) {
+  for (const digest of running.slice(0, Math.max(1, MAX_ALERT_BUTTONS - buttons.length))) {
     const offer = await ctx.store.saveOffer({
       kind: 'quarantine',
       input: { digest, references: [] },
