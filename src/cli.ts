@@ -324,8 +324,17 @@ async function livePorts(config: Config): Promise<ClosablePorts> {
     log: log(),
   });
   const inventory = new MemoryInventory(scan.pods, scan.syncs);
+  // `verify --live`: the same verifier and policy as the worker, over what the scan found; no cache, no Redis.
+  const p = config.provenance;
+  const provenance =
+    p.rules.length || p.registries.length
+      ? (await import('./adapters/provenance.ts')).buildProvenance(p)
+      : undefined;
   return {
     inventory,
+    ...(provenance
+      ? { provenance: { policy: provenance.policy, ports: provenance.ports, trust: provenance.trust } }
+      : {}),
     status: async () => ({
       queues: [],
       workers: [],

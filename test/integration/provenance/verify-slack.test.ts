@@ -151,3 +151,18 @@ test('the CLI twin: scope cli verify <scope> --json prints the same report in th
   });
   expect(json.result.report.counts).toMatchObject({ verified: 1, unsigned: 1 });
 }, 120_000);
+
+test('scope cli verify --live: the clusters scanned now, the same verifier and policy, no Redis', async () => {
+  const configPath = join(dir, 'scope-live.yaml');
+  // Redis pointed at a closed port: --live must not need it.
+  const config = { ...JSON.parse(JSON.stringify(h.config)), redis: { url: 'redis://127.0.0.1:1' } };
+  await writeFile(configPath, dump(config));
+  const out = await promisify(execFile)(
+    process.execPath,
+    ['src/main.ts', 'cli', 'verify', 'prod-eu', '--live', '--json'],
+    { env: { ...process.env, SCOPE_CONFIG: configPath }, timeout: 90_000 },
+  );
+  const json = JSON.parse(out.stdout);
+  expect(json).toMatchObject({ schema: 'scope.cli/v1', ok: true, result: { kind: 'verify' } });
+  expect(json.result.report.counts).toMatchObject({ verified: 1, unsigned: 1 });
+}, 120_000);
