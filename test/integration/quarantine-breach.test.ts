@@ -6,13 +6,11 @@ import type { FakeSlackMessage } from '../../src/testing/fake-slack.ts';
 import { fakeDigest, makeDeploymentChain, makeNamespace, makePod } from '../../src/testing/kube-fixtures.ts';
 import { startCollector } from '../../src/worker-process.ts';
 import {
+  approveInverse,
+  approveOffer,
   CHANNEL,
-  click,
   fakeClusters,
-  requestIdOf,
   startFreezeScope,
-  submitReason,
-  waitCard,
 } from '../support/freeze-flow.ts';
 import type { ScopeHarness } from '../support/scope-harness.ts';
 
@@ -64,17 +62,7 @@ async function quarantine(h: ScopeHarness): Promise<string> {
     createdBy: 'U0RESPONDER',
     createdAt: new Date().toISOString(),
   });
-  const trigger = `quarantine-${Date.now()}`;
-  await click(h, 'U0RESPONDER', 'offer', offer.id, { trigger });
-  const view = await h.slack.waitFor(() => h.slack.views.find((v) => v.trigger_id === trigger));
-  await submitReason(h, view.id, offer.id, 'U0RESPONDER', 'vendor agent 5.2 is compromised');
-  const card = await h.slack.waitFor(() => h.slack.messages(CHANNEL).find((m) => requestIdOf(m)), 20_000);
-  const id = requestIdOf(card) as string;
-  await waitCard(h, id, /waiting for approval/);
-  await click(h, 'U0APPROVER1', 'approve', id);
-  await click(h, 'U0APPROVER2', 'approve', id);
-  await waitCard(h, id, /— done/);
-  return id;
+  return approveOffer(h, offer.id);
 }
 
 const alerts = (h: ScopeHarness): FakeSlackMessage[] =>
@@ -204,19 +192,7 @@ describe('a quarantined digest that starts running anyway', () => {
     expect(textOf(alert)).toContain('agent-gap');
 
     // Release it; afterwards a new pod running the digest raises nothing.
-    const trigger = `release-${Date.now()}`;
-    await click(h, 'U0RESPONDER', 'inverse', requestId, { trigger });
-    const view = await h.slack.waitFor(() => h.slack.views.find((v) => v.trigger_id === trigger));
-    await submitReason(h, view.id, String(view.view.private_metadata), 'U0RESPONDER', 'vendor fixed 5.2');
-    const card = await h.slack.waitFor(
-      () => h.slack.messages(CHANNEL).find((m) => requestIdOf(m) && requestIdOf(m) !== requestId),
-      20_000,
-    );
-    const releaseId = requestIdOf(card) as string;
-    await waitCard(h, releaseId, /waiting for approval/);
-    await click(h, 'U0APPROVER1', 'approve', releaseId);
-    await click(h, 'U0APPROVER2', 'approve', releaseId);
-    await waitCard(h, releaseId, /— done/);
+    await approveInverse(h, requestId, 'vendor fixed 5.2');
     prod.create(agentPod('agent-after-release', replicaSetOwner as never, `${REPO}:5.2`));
     // The sentinel queues a breach before the collector stores the pod, so once the pod is in the index every
     // breach job for it exists; wait for those to finish, then no alert may name it.

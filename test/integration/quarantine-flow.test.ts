@@ -7,6 +7,8 @@ import { serveAdmissionKinds } from '../../src/testing/admission-fixtures.ts';
 import type { FakeKube } from '../../src/testing/fake-kube.ts';
 import { fakeDigest, makeDeploymentChain, makeNamespace } from '../../src/testing/kube-fixtures.ts';
 import {
+  approveInverse,
+  approveOffer,
   CHANNEL,
   click,
   fakeClusters,
@@ -87,51 +89,6 @@ async function agentFleet() {
   return { h, prod };
 }
 
-/** The inverse (Release, Unfreeze) of request `id` through its button, two approvals; returns its request id and card. */
-async function release(h: Awaited<ReturnType<typeof startFreezeScope>>, id: string) {
-  const trigger = `release-${id}-${Date.now()}`;
-  await click(h, 'U0RESPONDER', 'inverse', id, { trigger });
-  const view = await h.slack.waitFor(() => h.slack.views.find((v) => v.trigger_id === trigger));
-  const n = h.slack.messages(CHANNEL).length;
-  await submitReason(h, view.id, String(view.view.private_metadata), 'U0RESPONDER', 'incident over');
-  const card = await h.slack.waitFor(
-    () =>
-      h.slack
-        .messages(CHANNEL)
-        .slice(n)
-        .find((m) => requestIdOf(m) && requestIdOf(m) !== id),
-    20_000,
-  );
-  const id2 = requestIdOf(card) as string;
-  await waitCard(h, id2, /waiting for approval/);
-  await click(h, 'U0APPROVER1', 'approve', id2);
-  await click(h, 'U0APPROVER2', 'approve', id2);
-  return { id: id2, card: await waitCard(h, id2, /— done/) };
-}
-
-/** An offer pressed, reason given, two approvals: returns the request id once done. */
-async function runOffer(h: Awaited<ReturnType<typeof startFreezeScope>>, offerId: string) {
-  const trigger = `offer-${offerId}-${Date.now()}`;
-  await click(h, 'U0RESPONDER', 'offer', offerId, { trigger });
-  const view = await h.slack.waitFor(() => h.slack.views.find((v) => v.trigger_id === trigger));
-  const n = h.slack.messages(CHANNEL).length;
-  await submitReason(h, view.id, offerId, 'U0RESPONDER', 'vendor agent 5.2 is compromised');
-  const card = await h.slack.waitFor(
-    () =>
-      h.slack
-        .messages(CHANNEL)
-        .slice(n)
-        .find((m) => requestIdOf(m)),
-    20_000,
-  );
-  const id = requestIdOf(card) as string;
-  await waitCard(h, id, /waiting for approval/);
-  await click(h, 'U0APPROVER1', 'approve', id);
-  await click(h, 'U0APPROVER2', 'approve', id);
-  await waitCard(h, id, /— done/);
-  return id;
-}
-
 describe('Quarantine through the approval engine', () => {
   it('offers Quarantine for a failing digest only; after two approvals the policy rejects the digest and its tags; Release removes it', async () => {
     const { h, prod } = await agentFleet();
@@ -191,7 +148,7 @@ describe('Quarantine through the approval engine', () => {
     expect(admits(policy, pod('registry.example.com/vendor/agent:5.3')).allowed).toBe(true);
 
     // Release goes through the same approval and removes exactly what was created.
-    await release(h, id);
+    await approveInverse(h, id);
     expect(prod.get(VAP, 'ValidatingAdmissionPolicy', undefined, name)).toBeUndefined();
     expect(prod.get(VAP, 'ValidatingAdmissionPolicyBinding', undefined, name)).toBeUndefined();
 
@@ -230,7 +187,7 @@ describe('Quarantine through the approval engine', () => {
     expect(prod.get(VAP, 'ValidatingAdmissionPolicy', undefined, name)).toBeDefined();
     expect(deployment().spec.paused).toBe(true);
 
-    await release(h, id);
+    await approveInverse(h, id);
     expect(prod.get(VAP, 'ValidatingAdmissionPolicy', undefined, name)).toBeUndefined();
     expect(deployment().spec.paused).toBeUndefined();
   });
@@ -247,7 +204,7 @@ describe('Quarantine through the approval engine', () => {
       createdBy: 'U0RESPONDER',
       createdAt: new Date().toISOString(),
     });
-    const f = await runOffer(h, freeze.id);
+    const f = await approveOffer(h, freeze.id);
     expect(deployment().spec.paused).toBe(true);
     const both = await h.container.actions.saveOffer({
       kind: 'quarantine',
@@ -257,15 +214,15 @@ describe('Quarantine through the approval engine', () => {
       createdBy: 'U0RESPONDER',
       createdAt: new Date().toISOString(),
     });
-    const q = await runOffer(h, both.id);
+    const q = await approveOffer(h, both.id);
 
     // The Freeze is undone while the quarantine still holds the workload: it stays paused, and the card says why.
-    const unfreeze = await release(h, f);
+    const unfreeze = await approveInverse(h, f);
     expect(unfreeze.card).toContain(`still frozen by request ${q}`);
     expect(deployment().spec.paused).toBe(true);
 
     // Releasing the quarantine restores the value from before the first freeze.
-    await release(h, q);
+    await approveInverse(h, q);
     expect(deployment().spec.paused).toBeUndefined();
     const name = `scope-quarantine-${DIGEST.slice(7, 23)}`;
     expect(prod.get(VAP, 'ValidatingAdmissionPolicy', undefined, name)).toBeUndefined();

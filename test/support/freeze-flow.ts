@@ -175,3 +175,52 @@ export function patches(
       contentType: r.contentType ?? '',
     }));
 }
+
+/** The inverse (Release, Unfreeze) of request `id` through its button, two approvals (prod); returns its id and final card. */
+export async function approveInverse(h: ScopeHarness, id: string, reason = 'incident over') {
+  const trigger = `release-${id}-${Date.now()}`;
+  await click(h, 'U0RESPONDER', 'inverse', id, { trigger });
+  const view = await h.slack.waitFor(() => h.slack.views.find((v) => v.trigger_id === trigger));
+  const n = h.slack.messages(CHANNEL).length;
+  await submitReason(h, view.id, String(view.view.private_metadata), 'U0RESPONDER', reason);
+  const card = await h.slack.waitFor(
+    () =>
+      h.slack
+        .messages(CHANNEL)
+        .slice(n)
+        .find((m) => requestIdOf(m) && requestIdOf(m) !== id),
+    20_000,
+  );
+  const id2 = requestIdOf(card) as string;
+  await waitCard(h, id2, /waiting for approval/);
+  await click(h, 'U0APPROVER1', 'approve', id2);
+  await click(h, 'U0APPROVER2', 'approve', id2);
+  return { id: id2, card: await waitCard(h, id2, /— done/) };
+}
+
+/** An offer's button pressed, a reason given, two approvals (prod): returns the request id once done. */
+export async function approveOffer(
+  h: ScopeHarness,
+  offerId: string,
+  reason = 'vendor agent 5.2 is compromised',
+) {
+  const trigger = `offer-${offerId}-${Date.now()}`;
+  await click(h, 'U0RESPONDER', 'offer', offerId, { trigger });
+  const view = await h.slack.waitFor(() => h.slack.views.find((v) => v.trigger_id === trigger));
+  const n = h.slack.messages(CHANNEL).length;
+  await submitReason(h, view.id, offerId, 'U0RESPONDER', reason);
+  const card = await h.slack.waitFor(
+    () =>
+      h.slack
+        .messages(CHANNEL)
+        .slice(n)
+        .find((m) => requestIdOf(m)),
+    20_000,
+  );
+  const id = requestIdOf(card) as string;
+  await waitCard(h, id, /waiting for approval/);
+  await click(h, 'U0APPROVER1', 'approve', id);
+  await click(h, 'U0APPROVER2', 'approve', id);
+  await waitCard(h, id, /— done/);
+  return id;
+}
