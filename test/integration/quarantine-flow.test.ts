@@ -148,12 +148,27 @@ describe('Quarantine through the approval engine', () => {
     expect(admits(policy, pod('registry.example.com/vendor/agent:5.3')).allowed).toBe(true);
 
     // Release goes through the same approval and removes exactly what was created.
-    await approveInverse(h, id);
+    const released = await approveInverse(h, id);
     expect(prod.get(VAP, 'ValidatingAdmissionPolicy', undefined, name)).toBeUndefined();
     expect(prod.get(VAP, 'ValidatingAdmissionPolicyBinding', undefined, name)).toBeUndefined();
 
-    const kinds = (await h.container.audit.recent(500)).map((e) => `${e.kind}:${e.outcome}`);
-    expect(kinds.filter((k) => k.startsWith('action:')).length).toBeGreaterThan(0);
+    // Both are in the audit trail: each request, its approvals and what it did to each object.
+    // Audit appends are written in the background: wait for the last one (the release's result).
+    const entries = await h.slack.waitFor(async () => {
+      const all = await h.container.audit.recent(500);
+      return all.some((e) => e.correlationId === released.id && e.kind === 'result') ? all : undefined;
+    });
+    const of = (requestId: string, kind: string) =>
+      entries.filter((e) => e.correlationId === requestId && e.kind === kind).map((e) => e.command);
+    for (const [requestId, verb] of [
+      [id, 'quarantine'],
+      [released.id, 'release'],
+    ] as const) {
+      expect(of(requestId, 'request')).toContain(`${verb} ${requestId}`);
+      expect(of(requestId, 'approval').length).toBe(2);
+      expect(of(requestId, 'action').length).toBeGreaterThanOrEqual(2);
+      expect(of(requestId, 'result')).toHaveLength(1);
+    }
   });
 
   it('Quarantine + freeze: one request quarantines the digest and pauses the workloads that run it; Release undoes both', async () => {
