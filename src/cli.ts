@@ -78,9 +78,12 @@ export function completenessOf(result: CommandResult): Completeness {
     return 'complete';
   if (result.kind === 'verify') {
     // A digest whose registry could not be asked is not known to be signed or unsigned.
-    const { counts, results } = result.report;
+    const { counts, results, unanswered = [], clustersInScope = 0 } = result.report;
     if (results.length > 0 && counts.error === results.length) return 'unknown';
-    return counts.error > 0 ? 'partial' : 'complete';
+    // Clusters that did not answer: what runs there was not verified.
+    if (results.length === 0 && unanswered.length > 0 && unanswered.length >= clustersInScope)
+      return 'unknown';
+    return counts.error > 0 || unanswered.length > 0 ? 'partial' : 'complete';
   }
   if (result.kind === 'freeze-plan') {
     const impossible = result.plan.steps.filter((s) => s.state === 'impossible').length;

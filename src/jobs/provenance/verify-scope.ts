@@ -1,4 +1,5 @@
 import pLimit from 'p-limit';
+import { type ClusterCaveat, caveatsFor } from '../../domain/inventory/completeness.ts';
 import type { PodRecord } from '../../domain/inventory/inventory.ts';
 import {
   type DigestVerification,
@@ -13,6 +14,7 @@ import { UserFacingError } from '../../errors.ts';
 import type { SignerRecordWriter } from '../../store/provenance/signer-records.ts';
 import type { VerificationCachePort } from '../../store/provenance/verification-cache.ts';
 import { type InventoryReader, resolveDigest } from '../inventory-queries.ts';
+import type { ClusterSyncState } from '../status.ts';
 import type { FanOut } from './verify-chunks.ts';
 
 /** Where a verified digest runs: one line per workload. */
@@ -38,6 +40,13 @@ export type VerifyReport = {
   /** Containers whose runtime reported no repo digest (nothing to verify). */
   withoutDigest: number;
   notRunning?: string;
+  /**
+   * Clusters in scope whose inventory is not current (never synced, failing, stale): what runs there is not
+   * known, so the report can be no better than partial. Absent when every cluster in scope answered.
+   */
+  unanswered?: ClusterCaveat[];
+  /** How many clusters the scope covers (answered or not). */
+  clustersInScope?: number;
   generatedAt: string;
 };
 
@@ -73,6 +82,8 @@ export async function verifyScope(
   progress?: VerifyProgress,
 ): Promise<VerifyReport> {
   const { pods, label, direct } = await podsInScope(inv, scope);
+  const inScope = clustersInScope((await inv.syncStates()) as ClusterSyncState[], scope);
+  const unanswered = caveatsFor(inScope, now);
   const targets = new Map<Key, { target: VerifyTarget; runsAt: Map<string, RunsAt> }>();
   let withoutDigest = 0;
   for (const p of pods) {
@@ -184,8 +195,19 @@ export async function verifyScope(
     cached: cached.filter(Boolean).length,
     withoutDigest,
     ...(direct && list.length === 0 ? { notRunning: direct.digest } : {}),
+    ...(unanswered.length > 0 ? { unanswered, clustersInScope: inScope.length } : {}),
     generatedAt: now.toISOString(),
   };
+}
+
+/** The clusters a scope covers: the named cluster, an environment's clusters, or all (digest, image, all). */
+function clustersInScope(states: readonly ClusterSyncState[], scope: VerifyScope): ClusterSyncState[] {
+  if (scope.kind === 'env') return states.filter((s) => s.environment.toLowerCase() === scope.environment);
+  if (scope.kind === 'cluster-or-image' && scope.cluster) {
+    const named = states.filter((s) => s.cluster === scope.cluster?.cluster);
+    if (named.length > 0) return named;
+  }
+  return [...states];
 }
 
 async function podsInScope(

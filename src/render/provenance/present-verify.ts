@@ -9,6 +9,7 @@ import {
 } from '../../domain/provenance/outcome.ts';
 import type { VerifiedDigest, VerifyReport } from '../../jobs/provenance/verify-scope.ts';
 import { footer, type PresentContext } from '../footer.ts';
+import { caveatBlock } from '../inventory/coverage.ts';
 import {
   type Block,
   type Button,
@@ -116,13 +117,23 @@ export function presentVerify(report: VerifyReport, ctx: PresentContext, actions
       text: md`:mag: ${code(report.notRunning)} is not running in any synced cluster; give ${code('image@sha256:…')} to verify it where it is stored.`,
     });
   }
+  const unanswered = report.unanswered ?? [];
+  const everyone = unanswered.length > 0 && unanswered.length >= (report.clustersInScope ?? 0);
+  // What runs in a cluster that did not answer is not known: never "all signed" or "nothing to verify" then.
   const headline =
     total === 0
-      ? md`:shield: Nothing to verify in ${code(report.scope)}: no running container with a known digest.`
+      ? unanswered.length === 0
+        ? md`:shield: Nothing to verify in ${code(report.scope)}: no running container with a known digest.`
+        : everyone
+          ? md`:grey_question: *Unknown:* no cluster in ${code(report.scope)} has answered, so scope cannot tell what runs there or whether it is signed.`
+          : md`:warning: *Partial:* no running digest found in ${code(report.scope)} in the clusters that answered; ${unanswered.length} did not answer.`
       : failing.length === 0
-        ? md`:white_check_mark: All ${bold(String(total))} running digest${total === 1 ? '' : 's'} in ${code(report.scope)} are signed by trusted signers.`
+        ? unanswered.length === 0
+          ? md`:white_check_mark: All ${bold(String(total))} running digest${total === 1 ? '' : 's'} in ${code(report.scope)} are signed by trusted signers.`
+          : md`:warning: *Partial:* the ${bold(String(total))} running digest${total === 1 ? '' : 's'} found in ${code(report.scope)} are signed by trusted signers, but ${unanswered.length} cluster(s) did not answer: what runs there is not verified.`
         : md`:shield: ${bold(String(failing.length))} of ${total} running digest${total === 1 ? '' : 's'} in ${code(report.scope)} are *not* verified.`;
   blocks.push({ kind: 'section', text: headline });
+  blocks.push(...caveatBlock(unanswered, ctx.now));
   if (total > 0) {
     blocks.push({
       kind: 'fields',

@@ -166,3 +166,45 @@ test('scope cli verify --live: the clusters scanned now, the same verifier and p
   expect(json).toMatchObject({ schema: 'scope.cli/v1', ok: true, result: { kind: 'verify' } });
   expect(json.result.report.counts).toMatchObject({ verified: 1, unsigned: 1 });
 }, 120_000);
+
+test('a cluster that does not answer is named, and the answer is partial, never "all signed" (--live, exit 3)', async () => {
+  const configPath = join(dir, 'scope-down.yaml');
+  const base = JSON.parse(JSON.stringify(h.config));
+  const down = { ...base.clusters[0], name: 'prod-us', context: 'prod-us', timeoutSeconds: 2 };
+  // prod-us's kubeconfig points at a port nothing listens on.
+  const kubeconfig = join(dir, 'down.kubeconfig');
+  await writeFile(
+    kubeconfig,
+    dump({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'prod-us', cluster: { server: 'http://127.0.0.1:1' } }],
+      users: [{ name: 'u', user: { token: 'x' } }],
+      contexts: [{ name: 'prod-us', context: { cluster: 'prod-us', user: 'u' } }],
+      'current-context': 'prod-us',
+    }),
+  );
+  const config = {
+    ...base,
+    redis: { url: 'redis://127.0.0.1:1' },
+    clusters: [...base.clusters, { ...down, kubeconfig }],
+  };
+  await writeFile(configPath, dump(config));
+  const run = (args: string[]) =>
+    promisify(execFile)(process.execPath, ['src/main.ts', 'cli', 'verify', 'env:prod', '--live', ...args], {
+      env: { ...process.env, SCOPE_CONFIG: configPath },
+      timeout: 90_000,
+    }).then(
+      (r) => ({ code: 0, stdout: r.stdout }),
+      (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }),
+    );
+  const json = await run(['--json']);
+  expect(json.code).toBe(3);
+  const out = JSON.parse(json.stdout);
+  expect(out.completeness).toBe('partial');
+  expect(out.result.report.unanswered.map((c: { cluster: string }) => c.cluster)).toEqual(['prod-us']);
+  const text = await run([]);
+  expect(text.stdout).not.toContain('are signed by trusted signers.');
+  expect(text.stdout).toContain('prod-us');
+  expect(text.stdout).toContain('Incomplete');
+}, 120_000);
